@@ -1,0 +1,178 @@
+//! Everything firstline says, loaded and checked as one unit: settings, flows, templates and
+//! the help center. `Content::load` either returns content in which every cross-reference
+//! resolves, or every problem found in every file. Only loaders (here and the modules they
+//! call) touch files; a built `Content` is immutable and shared by reference.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use crate::config::{self, Settings};
+use crate::diag::Diagnostics;
+use crate::flow::triggers::TriggerMatcher;
+use crate::flow::{self, FlowSet};
+use crate::kb::{self, Article, HelpCenter};
+use crate::reply::{self, Templates};
+
+#[derive(Debug)]
+pub struct Content {
+    pub settings: Settings,
+    pub flows: FlowSet,
+    pub triggers: TriggerMatcher,
+    pub templates: Templates,
+    pub help_center: HelpCenter,
+    /// A short fingerprint of the loaded files, named in every decision.
+    pub version: String,
+}
+
+impl Content {
+    /// Loads `firstline.yaml` and the content folders it names.
+    pub fn load(config_file: &Path) -> Result<Content, Diagnostics> {
+        let mut diagnostics = Diagnostics::default();
+        let Some(settings) = config::load(config_file, &mut diagnostics) else {
+            return Err(diagnostics.sorted());
+        };
+        let flows = flow::load(&settings.flows_dir, &mut diagnostics);
+        let templates = reply::load(
+            &settings.templates_dir,
+            &settings.locales,
+            &flows.slots,
+            &mut diagnostics,
+        );
+        let articles = kb::load_articles(&settings.kb_dir, &settings.locales, &mut diagnostics);
+        let version = fingerprint(&[
+            &settings.file,
+            &settings.flows_dir,
+            &settings.templates_dir,
+            &settings.kb_dir,
+        ]);
+        Self::assemble(settings, flows, templates, articles, version, diagnostics)
+    }
+
+    /// Cross-checks loaded parts and builds the indexes.
+    pub fn assemble(
+        settings: Settings,
+        flows: FlowSet,
+        templates: Templates,
+        articles: Vec<Article>,
+        version: String,
+        mut diagnostics: Diagnostics,
+    ) -> Result<Content, Diagnostics> {
+        for reference in &flows.queues {
+            if !settings.queues.contains_key(&reference.name) {
+                diagnostics.error(
+                    &reference.file,
+                    reference.position,
+                    format!("unknown queue `{}`", reference.name),
+                );
+            }
+        }
+        for reference in &flows.slot_refs {
+            if !flows.slots.contains(&reference.name) {
+                diagnostics.error(
+                    &reference.file,
+                    reference.position,
+                    format!("no flow fills the slot `{}`", reference.name),
+                );
+            }
+        }
+        for article in &articles {
+            if let Some(queue) = &article.queue {
+                if !settings.queues.contains_key(queue) {
+                    diagnostics.error(&article.file, None, format!("unknown queue `{queue}`"));
+                }
+            }
+        }
+        // Every template a flow or the engine uses must exist in every configured locale
+        // (its own folder or its language's), so no customer silently gets another language.
+        for locale in &settings.locales {
+            let language = crate::locale::Locale::parse(locale.language_code());
+            let exists = |name: &str| {
+                templates.has(locale, name)
+                    || language.as_ref().is_some_and(|l| templates.has(l, name))
+            };
+            let mut reported = BTreeSet::new();
+            for reference in &flows.templates {
+                if !exists(&reference.name) && reported.insert(reference.name.clone()) {
+                    diagnostics.error(
+                        &reference.file,
+                        reference.position,
+                        format!(
+                            "template `{}` has no `{locale}` version ({}/{locale}/{}.hbs)",
+                            reference.name,
+                            settings.templates_dir.display(),
+                            reference.name
+                        ),
+                    );
+                }
+            }
+            for name in reply::ENGINE_TEMPLATES {
+                if !exists(name) && reported.insert(name.to_string()) {
+                    diagnostics.error(
+                        &settings.templates_dir,
+                        None,
+                        format!("the engine needs template `{name}` in `{locale}` ({}/{locale}/{name}.hbs)", settings.templates_dir.display()),
+                    );
+                }
+            }
+        }
+        if !diagnostics.is_empty() {
+            return Err(diagnostics.sorted());
+        }
+        let help_center = match HelpCenter::build(articles) {
+            Ok(help_center) => help_center,
+            Err(error) => {
+                diagnostics.error(
+                    &settings.kb_dir,
+                    None,
+                    format!("cannot build the search index: {error}"),
+                );
+                return Err(diagnostics);
+            }
+        };
+        let triggers = TriggerMatcher::build(&flows);
+        Ok(Content {
+            settings,
+            flows,
+            triggers,
+            templates,
+            help_center,
+            version,
+        })
+    }
+}
+
+/// A stable fingerprint of every file under the given paths (names, sizes and bytes).
+fn fingerprint(paths: &[&Path]) -> String {
+    // FNV-1a: stable across runs and platforms, enough to tell content versions apart.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |bytes: &[u8]| {
+        for byte in bytes {
+            hash ^= *byte as u64;
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    let mut files = Vec::new();
+    for path in paths {
+        collect_files(path, &mut files, 0);
+    }
+    files.sort();
+    for file in files {
+        feed(file.to_string_lossy().as_bytes());
+        if let Ok(bytes) = std::fs::read(&file) {
+            feed(&bytes);
+        }
+    }
+    format!("{hash:016x}")[..12].to_string()
+}
+
+fn collect_files(path: &Path, out: &mut Vec<std::path::PathBuf>, depth: usize) {
+    if path.is_file() {
+        out.push(path.to_path_buf());
+    } else if path.is_dir() && depth < 4 {
+        if let Ok(entries) = std::fs::read_dir(path) {
+            for entry in entries.flatten() {
+                collect_files(&entry.path(), out, depth + 1);
+            }
+        }
+    }
+}

@@ -1,0 +1,741 @@
+//! The decision: one pure function from (conversation state, inbound message, content, now)
+//! to what to say, what to do, and the conversation's new state. No I/O, no clock, no HTTP:
+//! the same inputs always give the same decision.
+//!
+//! Order of a turn: session bookkeeping → silence while a human owns the conversation →
+//! language → first-contact autoresponse → a waiting flow step, else triggers, else the help
+//! center → confidence decides (answer, "did you mean", hand off).
+
+mod state;
+
+use std::collections::BTreeMap;
+
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{json, Value};
+
+pub use self::state::*;
+
+use crate::content::Content;
+use crate::flow::{self, Condition, Priority, Scope};
+use crate::hours;
+use crate::kb::Hit;
+use crate::locale::{self, Language, Locale};
+use crate::reply;
+use crate::text::fold;
+
+/// How many steps one turn may run before the flow is declared broken (a loop).
+const STEP_BUDGET: usize = 200;
+/// How deep `call` may nest.
+const MAX_CALL_DEPTH: usize = 8;
+/// How many "did you mean" options to offer.
+const SUGGESTIONS: usize = 3;
+
+/// Decides the bot's answer to one inbound message.
+pub fn decide(
+    content: &Content,
+    state: &ConversationState,
+    inbound: &Inbound,
+    now: Timestamp,
+) -> Decision {
+    let mut turn = Turn::new(content, state, inbound, now);
+    turn.run();
+    turn.finish()
+}
+
+struct Turn<'a> {
+    content: &'a Content,
+    inbound: &'a Inbound,
+    now: Timestamp,
+    state: ConversationState,
+    locale: Locale,
+    chain: Vec<Locale>,
+    language: Language,
+    customer_timezone: Option<TimeZone>,
+    action: Action,
+    replies: Vec<Reply>,
+    confidence: Option<f32>,
+    article: Option<crate::engine::ArticleRef>,
+    suggestions: Vec<ArticleRef>,
+    flow: Option<String>,
+    handoff: Option<HandoffDecision>,
+    hits: Vec<Hit>,
+    /// Extra template variables for the next render (article, suggestions, reason…).
+    extra: BTreeMap<&'static str, Value>,
+    /// The queue templates describe by default (the hand-off's queue once there is one).
+    queue: String,
+}
+
+impl<'a> Turn<'a> {
+    fn new(
+        content: &'a Content,
+        previous: &ConversationState,
+        inbound: &'a Inbound,
+        now: Timestamp,
+    ) -> Self {
+        let settings = &content.settings;
+        let default_locale = settings.default_locale.clone();
+        Turn {
+            content,
+            inbound,
+            now,
+            state: previous.clone(),
+            chain: vec![default_locale.clone()],
+            language: default_locale.language().unwrap_or(Language::En),
+            locale: default_locale,
+            customer_timezone: inbound
+                .customer
+                .timezone
+                .as_deref()
+                .and_then(|tz| TimeZone::get(tz).ok()),
+            action: Action::None,
+            replies: Vec::new(),
+            confidence: None,
+            article: None,
+            suggestions: Vec::new(),
+            flow: None,
+            handoff: None,
+            hits: Vec::new(),
+            extra: BTreeMap::new(),
+            queue: settings.default_queue.clone(),
+        }
+    }
+
+    fn finish(self) -> Decision {
+        Decision {
+            action: self.action,
+            replies: self.replies,
+            locale: self.locale.to_string(),
+            confidence: self.confidence,
+            article: self.article,
+            suggestions: self.suggestions,
+            flow: self.flow,
+            handoff: self.handoff,
+            slots: self.state.slots.clone(),
+            content_version: self.content.version.clone(),
+            state: self.state,
+        }
+    }
+
+    fn run(&mut self) {
+        let new_session = self.start_or_continue_session();
+        if matches!(self.state.owner, Owner::Human { .. }) {
+            // A person owns the conversation: the bot says nothing.
+            return;
+        }
+        self.choose_locale();
+        if new_session {
+            self.run_passive_flow("first_contact", ReplyKind::Autoresponse);
+            // The autoresponse already says when the default queue opens: not again this turn.
+            let (open_now, next_open_at) = self.queue_open(&self.content.settings.default_queue);
+            if !open_now {
+                self.state.off_hours_notice_for = next_open_at;
+            }
+        }
+        if let Some(position) = self.state.waiting.clone() {
+            if let Some(found) = self.content.triggers.find(
+                &self.content.flows,
+                &self.inbound.text,
+                &[Scope::Always, Scope::InFlow],
+            ) {
+                self.start_flow(found.flow, found.slots);
+                return;
+            }
+            if self.answer_waiting_step(&position) {
+                return;
+            }
+        }
+        if let Some(found) = self.content.triggers.find(
+            &self.content.flows,
+            &self.inbound.text,
+            &[Scope::Always, Scope::Idle],
+        ) {
+            self.start_flow(found.flow, found.slots);
+            return;
+        }
+        if self.pick_offered_suggestion() {
+            return;
+        }
+        self.search_help_center();
+    }
+
+    /// Starts a new session after inactivity; returns whether this message opens one.
+    fn start_or_continue_session(&mut self) -> bool {
+        let idle = SignedDuration::from_mins(self.content.settings.session_idle_minutes as i64);
+        let new_session = match self.state.last_message_at {
+            None => true,
+            Some(last) => self.now.duration_since(last) > idle,
+        };
+        if new_session {
+            self.state.session += 1;
+            self.state.session_started_at = Some(self.now);
+            self.state.misses = 0;
+            self.state.waiting = None;
+            self.state.stack.clear();
+            self.state.offered.clear();
+            self.state.slots.clear();
+            self.state.off_hours_notice_for = None;
+        }
+        self.state.last_message_at = Some(self.now);
+        new_session
+    }
+
+    /// The customer's locale when given; else the conversation's; else detected from the
+    /// text; else the default. Help-center language falls back to the default's.
+    fn choose_locale(&mut self) {
+        let settings = &self.content.settings;
+        let languages = settings.languages();
+        let given = self
+            .inbound
+            .customer
+            .locale
+            .as_deref()
+            .and_then(Locale::parse);
+        let remembered = self.state.locale.as_deref().and_then(Locale::parse);
+        let detected = || locale::detect(&self.inbound.text, &languages).map(Locale::from_language);
+        let locale = given
+            .or_else(|| {
+                // A clear detection wins over memory: customers switch language.
+                detected().or(remembered)
+            })
+            .unwrap_or_else(|| settings.default_locale.clone());
+        let default_language = settings.default_locale.language().unwrap_or(Language::En);
+        self.language = locale
+            .language()
+            .filter(|l| languages.contains(l) && self.content.help_center.has_language(*l))
+            .unwrap_or(default_language);
+        self.chain = locale.fallback_chain(&settings.default_locale);
+        self.state.locale = Some(locale.to_string());
+        self.locale = locale;
+    }
+
+    // ---- flows -------------------------------------------------------------------------
+
+    fn start_flow(&mut self, flow: usize, slots: BTreeMap<String, String>) {
+        self.state.waiting = None;
+        self.state.stack.clear();
+        self.state.offered.clear();
+        self.state.misses = 0;
+        self.state.slots.extend(slots);
+        self.action = Action::Flow;
+        self.flow = Some(self.content.flows.flows[flow].name.clone());
+        self.run_steps(flow, Some(0));
+    }
+
+    /// Treats the message as the answer to the waiting `ask`. Returns false when the waiting
+    /// position no longer exists (content changed), so the message is handled afresh.
+    fn answer_waiting_step(&mut self, position: &FlowPosition) -> bool {
+        let flows = &self.content.flows;
+        let Some(flow_index) = flows.index(&position.flow) else {
+            self.state.waiting = None;
+            return false;
+        };
+        let flow = &flows.flows[flow_index];
+        let Some(step_index) = flow.steps.iter().position(|s| s.id == position.step) else {
+            self.state.waiting = None;
+            return false;
+        };
+        let step = &flow.steps[step_index];
+        let flow::Action::Ask(ask) = &step.action else {
+            self.state.waiting = None;
+            return false;
+        };
+        self.action = Action::Flow;
+        self.flow = Some(flow.name.clone());
+        self.state.waiting = None;
+        let answer = self.inbound.text.trim();
+        let value = match &ask.validator {
+            Some(validator) => validator.check(answer),
+            None => (!answer.is_empty()).then(|| answer.to_string()),
+        };
+        match value {
+            Some(value) => {
+                self.state.slots.insert(ask.slot.clone(), value);
+                self.run_steps(flow_index, step.next);
+            }
+            None => {
+                let retries = position.retries + 1;
+                if retries > ask.retries {
+                    match ask.on_fail {
+                        Some(target) => self.run_steps(flow_index, Some(target)),
+                        None => self.hand_off(None, Priority::Normal, "retries_exhausted", None),
+                    }
+                } else {
+                    self.say(&ask.invalid.clone(), ReplyKind::Flow);
+                    self.state.waiting = Some(FlowPosition {
+                        flow: position.flow.clone(),
+                        step: position.step.clone(),
+                        retries,
+                    });
+                }
+            }
+        }
+        true
+    }
+
+    /// Runs steps from `start` until the flow asks, hands off, or ends.
+    fn run_steps(&mut self, mut flow_index: usize, start: Option<usize>) {
+        let flows = &self.content.flows;
+        let mut current = start;
+        for _ in 0..STEP_BUDGET {
+            let Some(step_index) = current else {
+                // The flow ended: return to a caller, if any.
+                match self.state.stack.pop() {
+                    Some(frame) => {
+                        let resumed = flows.index(&frame.flow).and_then(|f| {
+                            flows.flows[f]
+                                .steps
+                                .iter()
+                                .position(|s| s.id == frame.step)
+                                .map(|s| (f, s))
+                        });
+                        match resumed {
+                            Some((f, s)) => {
+                                flow_index = f;
+                                current = Some(s);
+                            }
+                            None => current = None,
+                        }
+                        continue;
+                    }
+                    None => return,
+                }
+            };
+            let flow = &flows.flows[flow_index];
+            let step = &flow.steps[step_index];
+            current = match &step.action {
+                flow::Action::Say(template) => {
+                    self.say(template, ReplyKind::Flow);
+                    step.next
+                }
+                flow::Action::Ask(ask) => {
+                    let prefilled = self.state.slots.get(&ask.slot).cloned();
+                    let accepted = prefilled.and_then(|value| match &ask.validator {
+                        Some(validator) => validator.check(&value),
+                        None => Some(value),
+                    });
+                    match accepted {
+                        Some(value) => {
+                            self.state.slots.insert(ask.slot.clone(), value);
+                            step.next
+                        }
+                        None => {
+                            self.state.slots.remove(&ask.slot);
+                            self.say(&ask.prompt, ReplyKind::Flow);
+                            self.state.waiting = Some(FlowPosition {
+                                flow: flow.name.clone(),
+                                step: step.id.clone(),
+                                retries: 0,
+                            });
+                            return;
+                        }
+                    }
+                }
+                flow::Action::Branch { arms, otherwise } => arms
+                    .iter()
+                    .find(|(condition, _)| self.holds(condition))
+                    .map(|(_, target)| *target)
+                    .or(*otherwise),
+                flow::Action::Set { slot, value } => {
+                    self.state.slots.insert(slot.clone(), value.clone());
+                    step.next
+                }
+                flow::Action::GotoFlow(target) => {
+                    flow_index = *target;
+                    Some(0)
+                }
+                flow::Action::Call(target) => {
+                    if self.state.stack.len() >= MAX_CALL_DEPTH {
+                        tracing::warn!(flow = %flow.name, "flow calls nest too deep");
+                        self.hand_off(None, Priority::Normal, "flow_error", None);
+                        return;
+                    }
+                    if let Some(next) = step.next {
+                        self.state.stack.push(FlowPosition {
+                            flow: flow.name.clone(),
+                            step: flow.steps[next].id.clone(),
+                            retries: 0,
+                        });
+                    }
+                    flow_index = *target;
+                    Some(0)
+                }
+                flow::Action::Handoff(handoff) => {
+                    let handoff = handoff.clone();
+                    self.hand_off(
+                        handoff.queue.as_deref(),
+                        handoff.priority,
+                        &handoff.reason,
+                        handoff.message.as_deref(),
+                    );
+                    return;
+                }
+                flow::Action::End => None,
+            };
+        }
+        tracing::warn!(flow = %flows.flows[flow_index].name, "flow ran out of step budget (a loop?)");
+        self.hand_off(None, Priority::Normal, "flow_error", None);
+    }
+
+    /// Runs a system flow that only talks (first contact, didn't understand, off hours).
+    fn run_passive_flow(&mut self, name: &str, kind: ReplyKind) {
+        let Some(flow_index) = self.content.flows.index(name) else {
+            return;
+        };
+        let flow = &self.content.flows.flows[flow_index];
+        let mut current = Some(0);
+        for _ in 0..STEP_BUDGET {
+            let Some(step_index) = current else { return };
+            let step = &flow.steps[step_index];
+            current = match &step.action {
+                flow::Action::Say(template) => {
+                    self.say(template, kind);
+                    step.next
+                }
+                flow::Action::Set { slot, value } => {
+                    self.state.slots.insert(slot.clone(), value.clone());
+                    step.next
+                }
+                flow::Action::Branch { arms, otherwise } => arms
+                    .iter()
+                    .find(|(condition, _)| self.holds(condition))
+                    .map(|(_, target)| *target)
+                    .or(*otherwise),
+                _ => None,
+            };
+        }
+    }
+
+    fn holds(&self, condition: &Condition) -> bool {
+        match condition {
+            Condition::Open(queue) => self.queue_open(queue).0,
+            Condition::Closed(queue) => !self.queue_open(queue).0,
+            Condition::SlotEquals(slot, value) => self
+                .state
+                .slots
+                .get(slot)
+                .is_some_and(|v| fold(v) == fold(value)),
+            Condition::SlotOneOf(slot, values) => self
+                .state
+                .slots
+                .get(slot)
+                .is_some_and(|v| values.iter().any(|value| fold(v) == fold(value))),
+            Condition::SlotPresent(slot, present) => {
+                self.state.slots.contains_key(slot) == *present
+            }
+            Condition::Channel(channels) => channels
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(&self.inbound.channel)),
+            Condition::Locale(locales) => locales.iter().any(|l| {
+                l.eq_ignore_ascii_case(self.locale.as_str())
+                    || l.eq_ignore_ascii_case(self.locale.language_code())
+            }),
+        }
+    }
+
+    // ---- help center -------------------------------------------------------------------
+
+    /// "2" after a "did you mean" answers with the second offered article.
+    fn pick_offered_suggestion(&mut self) -> bool {
+        if self.state.offered.is_empty() {
+            return false;
+        }
+        let offered = std::mem::take(&mut self.state.offered);
+        let choice: Option<usize> = self
+            .inbound
+            .text
+            .trim()
+            .trim_end_matches(['.', ')'])
+            .parse()
+            .ok();
+        let Some(id) = choice
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|i| offered.get(i))
+        else {
+            return false;
+        };
+        let found = self
+            .content
+            .help_center
+            .articles()
+            .iter()
+            .position(|a| &a.id == id && a.language == self.language);
+        match found {
+            Some(index) => {
+                self.answer_with(index, None);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn search_help_center(&mut self) {
+        let settings = &self.content.settings;
+        let thresholds = settings.thresholds_for(&self.locale);
+        self.hits =
+            self.content
+                .help_center
+                .search(self.language, &self.inbound.text, SUGGESTIONS.max(5));
+        let top_confidence = self.hits.first().map_or(0.0, |h| h.confidence);
+
+        // A flow whose example phrases match better than any article starts instead.
+        if let Some(example) = self.content.triggers.best_example(
+            &self.content.flows,
+            self.language,
+            &self.inbound.text,
+            &[Scope::Always, Scope::Idle],
+        ) {
+            if example.confidence >= thresholds.answer && example.confidence >= top_confidence {
+                self.confidence = Some(round(example.confidence));
+                self.start_flow(example.flow, BTreeMap::new());
+                return;
+            }
+        }
+        self.confidence = self.hits.first().map(|h| h.confidence);
+        let Some(top) = self.hits.first().cloned() else {
+            self.miss_without_match();
+            return;
+        };
+        let article = self.content.help_center.article(top.article);
+        let answer_threshold = article.threshold.unwrap_or(thresholds.answer);
+        if top.confidence >= answer_threshold {
+            self.answer_with(top.article, Some(top.confidence));
+        } else if top.confidence >= thresholds.suggest {
+            if self.state.misses >= 1 {
+                let queue = self.queue_for_article(top.article);
+                self.hand_off(queue.as_deref(), Priority::Normal, "repeated_miss", None);
+            } else {
+                self.suggest(thresholds.suggest);
+            }
+        } else if self.is_vague() {
+            self.miss_without_match();
+        } else {
+            self.hand_off(None, Priority::Normal, "low_confidence", None);
+        }
+    }
+
+    fn answer_with(&mut self, article_index: usize, confidence: Option<f32>) {
+        let article = self.content.help_center.article(article_index);
+        self.state.misses = 0;
+        self.action = Action::Answered;
+        self.article = Some(ArticleRef {
+            id: article.id.clone(),
+            title: article.title.clone(),
+            url: article.url.clone(),
+            confidence: None,
+        });
+        if confidence.is_some() {
+            self.confidence = confidence;
+        }
+        self.extra.insert(
+            "article",
+            json!({"id": article.id, "title": article.title, "url": article.url, "answer": article.answer}),
+        );
+        self.say("answer", ReplyKind::Answer);
+    }
+
+    fn suggest(&mut self, suggest_threshold: f32) {
+        let floor = suggest_threshold / 2.0;
+        let offered: Vec<Hit> = self
+            .hits
+            .iter()
+            .filter(|h| h.confidence >= floor)
+            .take(SUGGESTIONS)
+            .cloned()
+            .collect();
+        self.state.misses += 1;
+        self.action = Action::Suggested;
+        self.state.offered = offered.iter().map(|h| h.id.clone()).collect();
+        self.suggestions = offered.iter().map(ArticleRef::from).collect();
+        let list: Vec<Value> = offered
+            .iter()
+            .enumerate()
+            .map(|(i, h)| json!({"number": i + 1, "title": h.title, "url": h.url}))
+            .collect();
+        self.extra.insert("suggestions", Value::Array(list));
+        self.say("suggest", ReplyKind::Suggestions);
+    }
+
+    /// Nothing to search for ("?", "hello", an emoji): ask to rephrase; twice in a row, hand off.
+    fn miss_without_match(&mut self) {
+        if self.state.misses >= 1 {
+            self.hand_off(None, Priority::Normal, "repeated_miss", None);
+            return;
+        }
+        self.state.misses += 1;
+        self.action = Action::Flow;
+        self.flow = Some("didnt_understand".to_string());
+        self.run_passive_flow("didnt_understand", ReplyKind::Fallback);
+    }
+
+    /// Short text whose words the help center has never seen: too vague to hand off on.
+    fn is_vague(&self) -> bool {
+        let words = self.inbound.text.split_whitespace().count();
+        words <= 3 && self.hits.iter().all(|h| h.matched_terms.is_empty())
+    }
+
+    fn queue_for_article(&self, article_index: usize) -> Option<String> {
+        let article = self.content.help_center.article(article_index);
+        article.queue.clone().or_else(|| {
+            self.content
+                .settings
+                .queue_for_tags(&article.tags)
+                .map(str::to_string)
+        })
+    }
+
+    // ---- hand-off ----------------------------------------------------------------------
+
+    fn hand_off(
+        &mut self,
+        queue: Option<&str>,
+        priority: Priority,
+        reason: &str,
+        message: Option<&str>,
+    ) {
+        let settings = &self.content.settings;
+        let queue = queue.unwrap_or(&settings.default_queue).to_string();
+        let (open_now, next_open_at) = self.queue_open(&queue);
+        self.queue = queue.clone();
+        self.extra
+            .insert("reason", Value::String(reason.to_string()));
+        let already_told =
+            next_open_at.is_some() && self.state.off_hours_notice_for == next_open_at;
+        if open_now || already_told {
+            self.say(message.unwrap_or("handoff"), ReplyKind::Handoff);
+        } else {
+            self.run_passive_flow("off_hours", ReplyKind::OffHours);
+            self.state.off_hours_notice_for = next_open_at;
+            if let Some(message) = message {
+                self.say(message, ReplyKind::Handoff);
+            }
+        }
+        self.action = Action::HandedOff;
+        self.state.waiting = None;
+        self.state.stack.clear();
+        self.state.offered.clear();
+        self.state.misses = 0;
+        self.state.owner = Owner::Human {
+            queue: queue.clone(),
+            since: self.now,
+        };
+        self.handoff = Some(HandoffDecision {
+            queue,
+            reason: reason.to_string(),
+            priority,
+            open_now,
+            next_open_at,
+            after_hours: !open_now,
+            candidates: self
+                .hits
+                .iter()
+                .take(SUGGESTIONS)
+                .map(ArticleRef::from)
+                .collect(),
+        });
+    }
+
+    /// Whether a queue is open now, and when it next opens.
+    fn queue_open(&self, queue: &str) -> (bool, Option<Timestamp>) {
+        let settings = &self.content.settings;
+        let Some(schedule) = settings
+            .queues
+            .get(queue)
+            .and_then(|q| settings.schedules.get(&q.schedule))
+        else {
+            return (false, None);
+        };
+        (schedule.is_open(self.now), schedule.next_open_at(self.now))
+    }
+
+    // ---- rendering ---------------------------------------------------------------------
+
+    fn say(&mut self, template: &str, kind: ReplyKind) {
+        let data = self.template_data();
+        let html = reply::is_html_channel(&self.inbound.channel);
+        match self
+            .content
+            .templates
+            .render(&self.chain, template, &data, html)
+        {
+            Some(text) if !text.is_empty() => self.replies.push(Reply { text, kind }),
+            Some(_) => {}
+            None => tracing::error!(template, locale = %self.locale, "no template to render"),
+        }
+    }
+
+    fn template_data(&self) -> Value {
+        let settings = &self.content.settings;
+        let customer_name = self
+            .inbound
+            .customer
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty());
+        let queue = settings.queues.get(&self.queue);
+        let schedule = queue.and_then(|q| settings.schedules.get(&q.schedule));
+        let (open_now, next_open_at) = self.queue_open(&self.queue);
+        let (next_open, timezone) = match (schedule, next_open_at) {
+            (Some(schedule), Some(at)) => (
+                hours::describe_next_open(
+                    self.language_for_dates(),
+                    self.now,
+                    at,
+                    self.customer_timezone.as_ref(),
+                    schedule,
+                ),
+                self.inbound
+                    .customer
+                    .timezone
+                    .clone()
+                    .filter(|_| self.customer_timezone.is_some())
+                    .unwrap_or_else(|| schedule.timezone_name().to_string()),
+            ),
+            _ => (String::new(), String::new()),
+        };
+        let mut data = json!({
+            "customer": {
+                "name": customer_name.map_or_else(|| unknown_name(self.language_for_dates()).to_string(), str::to_string),
+                "known": customer_name.is_some(),
+            },
+            "business": {"name": settings.business.name, "help_center_url": settings.business.help_center_url},
+            "slots": self.state.slots,
+            "queue": {
+                "name": queue.map_or("", |q| q.name.get(&self.chain)),
+                "open": open_now,
+                "reply_minutes": queue.map_or(0, |q| q.reply_minutes),
+            },
+            "next_open": next_open,
+            "next_open_at": next_open_at.map(|t| t.to_string()),
+            "timezone": timezone,
+            "channel": self.inbound.channel,
+            "locale": self.locale.to_string(),
+        });
+        if let Value::Object(map) = &mut data {
+            for (key, value) in &self.extra {
+                map.insert(key.to_string(), value.clone());
+            }
+        }
+        data
+    }
+
+    /// Dates are written in the customer's language when firstline can, else the default's.
+    fn language_for_dates(&self) -> Language {
+        self.locale.language().unwrap_or(self.language)
+    }
+}
+
+/// What templates get as `customer.name` when the name is unknown.
+fn unknown_name(language: Language) -> &'static str {
+    match language {
+        Language::En => "there",
+        Language::Es | Language::Pt => "",
+        Language::Fr => "",
+        Language::Nl | Language::De => "",
+    }
+}
+
+fn round(value: f32) -> f32 {
+    (value * 1000.0).round() / 1000.0
+}

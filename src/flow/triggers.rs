@@ -1,0 +1,213 @@
+//! Flow triggers: every flow's keywords in one aho-corasick automaton (matched on word
+//! boundaries of case- and accent-folded text), regex patterns whose named captures fill slots,
+//! and example phrases scored like help-center questions.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use tantivy::tokenizer::TextAnalyzer;
+
+use super::{FlowSet, Scope};
+use crate::kb::analyzer;
+use crate::kb::similarity::UnitSet;
+use crate::locale::Language;
+use crate::text::{fold, MAX_MATCH_CHARS};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TriggerKind {
+    Keyword,
+    Pattern,
+    Example,
+}
+
+/// A flow a message starts, with the slots its pattern captured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TriggerMatch {
+    pub flow: usize,
+    pub kind: TriggerKind,
+    pub slots: BTreeMap<String, String>,
+    /// 1.0 for keywords and patterns; the question similarity for examples.
+    pub confidence: f32,
+}
+
+pub struct TriggerMatcher {
+    automaton: Option<AhoCorasick>,
+    /// For each automaton pattern: its flow and its length in folded characters.
+    keyword_flows: Vec<(usize, usize)>,
+    examples: HashMap<Language, (TextAnalyzer, UnitSet)>,
+}
+
+impl std::fmt::Debug for TriggerMatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TriggerMatcher")
+            .field("keywords", &self.keyword_flows.len())
+            .finish()
+    }
+}
+
+impl TriggerMatcher {
+    pub fn build(flows: &FlowSet) -> TriggerMatcher {
+        let mut keywords = Vec::new();
+        let mut keyword_flows = Vec::new();
+        for (index, flow) in flows.flows.iter().enumerate() {
+            for list in flow.keywords.values() {
+                for keyword in list {
+                    let folded = fold(keyword);
+                    if !folded.is_empty() {
+                        keyword_flows.push((index, folded.chars().count()));
+                        keywords.push(folded);
+                    }
+                }
+            }
+        }
+        let automaton = (!keywords.is_empty()).then(|| {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .build(&keywords)
+                .expect("folded keywords always build an automaton")
+        });
+        let mut by_language: BTreeMap<Language, Vec<(usize, String)>> = BTreeMap::new();
+        for (index, flow) in flows.flows.iter().enumerate() {
+            for (language, list) in &flow.examples {
+                for example in list {
+                    by_language
+                        .entry(*language)
+                        .or_default()
+                        .push((index, example.clone()));
+                }
+            }
+        }
+        let examples = by_language
+            .into_iter()
+            .map(|(language, list)| {
+                let analyzer = analyzer::build(language);
+                let units = list
+                    .into_iter()
+                    .map(|(flow, text)| {
+                        (
+                            flow,
+                            analyzer::terms(&analyzer, &text)
+                                .into_iter()
+                                .map(|t| t.stem)
+                                .collect(),
+                        )
+                    })
+                    .collect();
+                (language, (analyzer, UnitSet::build(units)))
+            })
+            .collect();
+        TriggerMatcher {
+            automaton,
+            keyword_flows,
+            examples,
+        }
+    }
+
+    /// The flow a keyword or pattern in `text` starts, among flows whose scope is allowed.
+    /// Flows with scope `always` win over others; then patterns, then the longest keyword.
+    pub fn find(&self, flows: &FlowSet, text: &str, scopes: &[Scope]) -> Option<TriggerMatch> {
+        let text: String = text.chars().take(MAX_MATCH_CHARS).collect();
+        let folded = fold(&text);
+        let allowed = |flow: usize| scopes.contains(&flows.flows[flow].scope);
+        let mut best: Option<(u8, usize, usize, TriggerMatch)> = None;
+        let mut consider = |rank: u8, length: usize, candidate: TriggerMatch| {
+            let key = (rank, length);
+            let better = match &best {
+                None => true,
+                Some((best_rank, best_length, _, _)) => key > (*best_rank, *best_length),
+            };
+            if better {
+                best = Some((rank, length, candidate.flow, candidate));
+            }
+        };
+        let urgency = |flow: usize| {
+            if flows.flows[flow].scope == Scope::Always {
+                2u8
+            } else {
+                0
+            }
+        };
+
+        for (index, flow) in flows.flows.iter().enumerate() {
+            if !allowed(index) {
+                continue;
+            }
+            for pattern in &flow.patterns {
+                if let Some(captures) = pattern.captures(&text) {
+                    let slots = pattern
+                        .capture_names()
+                        .flatten()
+                        .filter_map(|name| {
+                            captures
+                                .name(name)
+                                .map(|m| (name.to_string(), m.as_str().trim().to_string()))
+                        })
+                        .collect();
+                    consider(
+                        urgency(index) + 1,
+                        usize::MAX,
+                        TriggerMatch {
+                            flow: index,
+                            kind: TriggerKind::Pattern,
+                            slots,
+                            confidence: 1.0,
+                        },
+                    );
+                    break;
+                }
+            }
+        }
+        if let Some(automaton) = &self.automaton {
+            let bytes = folded.as_bytes();
+            for found in automaton.find_overlapping_iter(&folded) {
+                let starts_word = found.start() == 0 || bytes[found.start() - 1] == b' ';
+                let ends_word = found.end() == bytes.len() || bytes[found.end()] == b' ';
+                if !(starts_word && ends_word) {
+                    continue;
+                }
+                let (flow, length) = self.keyword_flows[found.pattern().as_usize()];
+                if allowed(flow) {
+                    consider(
+                        urgency(flow),
+                        length,
+                        TriggerMatch {
+                            flow,
+                            kind: TriggerKind::Keyword,
+                            slots: BTreeMap::new(),
+                            confidence: 1.0,
+                        },
+                    );
+                }
+            }
+        }
+        best.map(|(_, _, _, found)| found)
+    }
+
+    /// The flow whose example phrase is most like `text`, with its similarity.
+    pub fn best_example(
+        &self,
+        flows: &FlowSet,
+        language: Language,
+        text: &str,
+        scopes: &[Scope],
+    ) -> Option<TriggerMatch> {
+        let (analyzer, units) = self.examples.get(&language)?;
+        let stems: Vec<String> = analyzer::terms(analyzer, text)
+            .into_iter()
+            .map(|t| t.stem)
+            .collect();
+        let mut scored: Vec<(usize, f32)> = units
+            .best_by_owner(&stems)
+            .into_iter()
+            .filter(|(flow, _)| scopes.contains(&flows.flows[*flow].scope))
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        scored.first().map(|&(flow, confidence)| TriggerMatch {
+            flow,
+            kind: TriggerKind::Example,
+            slots: BTreeMap::new(),
+            confidence,
+        })
+    }
+}

@@ -1,0 +1,168 @@
+//! Slot validators for `ask` steps: email, phone, number range, length, regex, one-of. Each
+//! turns a customer's answer into the value stored in the slot, or refuses it.
+
+use regex::Regex;
+
+use super::spec::{OneOfSpec, ValidatorSpec};
+use crate::text::fold;
+
+#[derive(Debug, Clone)]
+pub enum Validator {
+    Email,
+    Phone,
+    Number {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+    Length {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+    Regex(Regex),
+    /// (canonical value, folded answers that mean it)
+    OneOf(Vec<(String, Vec<String>)>),
+}
+
+impl Validator {
+    pub fn compile(spec: &ValidatorSpec) -> Result<Validator, String> {
+        let mut chosen = Vec::new();
+        if spec.email == Some(true) {
+            chosen.push(Validator::Email);
+        }
+        if spec.phone == Some(true) {
+            chosen.push(Validator::Phone);
+        }
+        if let Some(range) = &spec.number {
+            check_range(range.min, range.max)?;
+            chosen.push(Validator::Number {
+                min: range.min,
+                max: range.max,
+            });
+        }
+        if let Some(range) = &spec.length {
+            check_range(range.min, range.max)?;
+            chosen.push(Validator::Length {
+                min: range.min,
+                max: range.max,
+            });
+        }
+        if let Some(pattern) = &spec.regex {
+            chosen.push(Validator::Regex(super::compile_regex(pattern)?));
+        }
+        if let Some(one_of) = &spec.one_of {
+            let options: Vec<(String, Vec<String>)> = match one_of {
+                OneOfSpec::List(values) => values
+                    .iter()
+                    .enumerate()
+                    .map(|(index, value)| {
+                        (value.clone(), vec![fold(value), (index + 1).to_string()])
+                    })
+                    .collect(),
+                OneOfSpec::Map(map) => map
+                    .iter()
+                    .map(|(value, answers)| {
+                        let mut folded: Vec<String> = answers.iter().map(|a| fold(a)).collect();
+                        folded.push(fold(value));
+                        (value.clone(), folded)
+                    })
+                    .collect(),
+            };
+            if options.is_empty() {
+                return Err("`one_of` needs at least one option".into());
+            }
+            chosen.push(Validator::OneOf(options));
+        }
+        match chosen.len() {
+            1 => Ok(chosen.remove(0)),
+            0 => Err("a validator is one of: email, phone, number, length, regex, one_of".into()),
+            _ => Err("use one validator per question".into()),
+        }
+    }
+
+    /// The value to store, or `None` when the answer is not acceptable.
+    pub fn check(&self, answer: &str) -> Option<String> {
+        let answer = answer.trim();
+        match self {
+            Validator::Email => {
+                let (local, domain) = answer.split_once('@')?;
+                let valid = !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !answer.chars().any(char::is_whitespace)
+                    && !domain.contains('@')
+                    && answer.len() <= 254;
+                valid.then(|| answer.to_lowercase())
+            }
+            Validator::Phone => {
+                let plus = answer.starts_with('+');
+                let mut digits = String::new();
+                for c in answer.chars() {
+                    match c {
+                        '0'..='9' => digits.push(c),
+                        ' ' | '-' | '.' | '(' | ')' | '/' => {}
+                        '+' if digits.is_empty() => {}
+                        _ => return None,
+                    }
+                }
+                (7..=15).contains(&digits.len()).then(|| {
+                    if plus {
+                        format!("+{digits}")
+                    } else {
+                        digits
+                    }
+                })
+            }
+            Validator::Number { min, max } => {
+                let number: f64 = answer.replace(',', ".").parse().ok()?;
+                let ok = number.is_finite()
+                    && min.is_none_or(|m| number >= m)
+                    && max.is_none_or(|m| number <= m);
+                ok.then(|| answer.replace(',', "."))
+            }
+            Validator::Length { min, max } => {
+                let length = answer.chars().count() as f64;
+                let ok = min.is_none_or(|m| length >= m) && max.is_none_or(|m| length <= m);
+                ok.then(|| answer.to_string())
+            }
+            Validator::Regex(regex) => regex.is_match(answer).then(|| answer.to_string()),
+            Validator::OneOf(options) => {
+                let folded = fold(answer);
+                // The whole answer first; then any option named as a word in a longer answer.
+                options
+                    .iter()
+                    .find(|(_, answers)| answers.contains(&folded))
+                    .or_else(|| {
+                        let words: Vec<&str> = folded.split(' ').collect();
+                        let mut hits = options.iter().filter(|(_, answers)| {
+                            answers
+                                .iter()
+                                .any(|a| !a.is_empty() && contains_phrase(&words, a))
+                        });
+                        let first = hits.next();
+                        // An answer naming two options is ambiguous.
+                        if hits.next().is_some() {
+                            None
+                        } else {
+                            first
+                        }
+                    })
+                    .map(|(value, _)| value.clone())
+            }
+        }
+    }
+}
+
+fn contains_phrase(words: &[&str], phrase: &str) -> bool {
+    let phrase: Vec<&str> = phrase.split(' ').collect();
+    words
+        .windows(phrase.len())
+        .any(|window| window == phrase.as_slice())
+}
+
+fn check_range(min: Option<f64>, max: Option<f64>) -> Result<(), String> {
+    match (min, max) {
+        (Some(min), Some(max)) if min > max => Err(format!("min {min} is above max {max}")),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,612 @@
+//! The help center: Markdown articles with YAML front matter, indexed with tantivy (one index
+//! and one analyzer per language), searched with queries built from analyzed tokens — never
+//! from a query parser — and re-scored into a confidence in [0, 1].
+//!
+//! Loading reads files; searching is pure and needs no I/O. No HTTP or decision logic here.
+
+pub mod analyzer;
+pub mod similarity;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, STORED,
+};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{doc, Index, IndexReader, ReloadPolicy, Term as IndexTerm};
+
+use crate::diag::Diagnostics;
+use crate::locale::{Language, Locale};
+use crate::yaml;
+
+use self::similarity::UnitSet;
+
+/// How many articles BM25 retrieval hands to the re-scorer.
+const CANDIDATES: usize = 20;
+/// The most alternate questions one article may have.
+const MAX_QUESTIONS: usize = 2_000;
+
+/// One help-center article in one locale.
+#[derive(Debug, Clone)]
+pub struct Article {
+    pub id: String,
+    pub locale: Locale,
+    pub language: Language,
+    pub title: String,
+    pub questions: Vec<String>,
+    pub tags: Vec<String>,
+    pub url: String,
+    /// Answer threshold for this article, overriding the locale's and the global one.
+    pub threshold: Option<f32>,
+    pub queue: Option<String>,
+    /// The Markdown body, and its first paragraph as plain text: what the bot sends.
+    pub body: String,
+    pub answer: String,
+    pub file: PathBuf,
+}
+
+/// A search result: the article, how sure the match is, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    #[serde(skip)]
+    pub article: usize,
+    pub id: String,
+    pub title: String,
+    pub url: String,
+    pub confidence: f32,
+    pub snippet: String,
+    pub matched_terms: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrontMatter {
+    id: String,
+    locale: String,
+    title: String,
+    #[serde(default)]
+    questions: Vec<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    url: String,
+    threshold: Option<f32>,
+    queue: Option<String>,
+}
+
+/// All articles, and one search index per language that has articles.
+pub struct HelpCenter {
+    articles: Vec<Article>,
+    indexes: HashMap<Language, LanguageIndex>,
+}
+
+struct LanguageIndex {
+    analyzer: TextAnalyzer,
+    reader: IndexReader,
+    fields: Fields,
+    units: UnitSet,
+    /// Every stem of each article (title, questions, body), by global article index.
+    article_stems: HashMap<usize, HashSet<String>>,
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    ord: Field,
+    title: Field,
+    questions: Field,
+    body: Field,
+}
+
+impl std::fmt::Debug for HelpCenter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HelpCenter")
+            .field("articles", &self.articles.len())
+            .field("languages", &self.indexes.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// Reads every `kb/<locale>/*.md` file. Problems go to `diagnostics`; good articles are kept.
+pub fn load_articles(
+    dir: &Path,
+    locales: &[Locale],
+    diagnostics: &mut Diagnostics,
+) -> Vec<Article> {
+    let mut articles = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) => {
+            diagnostics.error(
+                dir,
+                None,
+                format!("cannot read the help-center folder: {error}"),
+            );
+            return articles;
+        }
+    };
+    let mut folders: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    folders.sort();
+    for folder in folders {
+        if !folder.is_dir() {
+            continue;
+        }
+        let name = folder.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let Some(locale) = Locale::parse(name).filter(|l| locales.contains(l)) else {
+            diagnostics.error(
+                &folder,
+                None,
+                format!(
+                    "`{name}` is not one of the configured locales ({})",
+                    join_locales(locales)
+                ),
+            );
+            continue;
+        };
+        let mut files: Vec<PathBuf> = match std::fs::read_dir(&folder) {
+            Ok(entries) => entries.filter_map(|e| e.ok()).map(|e| e.path()).collect(),
+            Err(error) => {
+                diagnostics.error(&folder, None, format!("cannot read: {error}"));
+                continue;
+            }
+        };
+        files.sort();
+        for file in files {
+            if file.extension().and_then(|e| e.to_str()) != Some("md") {
+                continue;
+            }
+            match std::fs::read_to_string(&file) {
+                Ok(text) => {
+                    if let Some(article) = parse_article(&file, &text, &locale, diagnostics) {
+                        articles.push(article);
+                    }
+                }
+                Err(error) => diagnostics.error(&file, None, format!("cannot read: {error}")),
+            }
+        }
+    }
+    let mut seen: HashMap<(String, Locale), PathBuf> = HashMap::new();
+    for article in &articles {
+        if let Some(other) = seen.insert(
+            (article.id.clone(), article.locale.clone()),
+            article.file.clone(),
+        ) {
+            diagnostics.error(
+                &article.file,
+                Some((2, 1)),
+                format!(
+                    "duplicate article id `{}` (also in {})",
+                    article.id,
+                    other.display()
+                ),
+            );
+        }
+    }
+    articles
+}
+
+/// Parses one article file; `folder_locale` is the locale its folder names.
+pub fn parse_article(
+    file: &Path,
+    text: &str,
+    folder_locale: &Locale,
+    diagnostics: &mut Diagnostics,
+) -> Option<Article> {
+    let Some((front, body)) = split_front_matter(text) else {
+        diagnostics.error(
+            file,
+            Some((1, 1)),
+            "an article starts with `---`, YAML front matter, and `---`",
+        );
+        return None;
+    };
+    let (meta, positions) = match yaml::parse::<FrontMatter>(file, front, 1) {
+        Ok(parsed) => parsed,
+        Err(diagnostic) => {
+            diagnostics.push(diagnostic);
+            return None;
+        }
+    };
+    let before = diagnostics.len();
+    let mut error =
+        |path: &str, message: String| diagnostics.error(file, positions.at(path), message);
+    if meta.id.is_empty()
+        || !meta
+            .id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        error(
+            "id",
+            format!(
+                "article id `{}` must be lowercase letters, digits and `-`",
+                meta.id
+            ),
+        );
+    }
+    let locale = Locale::parse(&meta.locale);
+    match &locale {
+        None => error("locale", format!("`{}` is not a locale", meta.locale)),
+        Some(locale) if locale != folder_locale => error(
+            "locale",
+            format!("locale `{locale}` does not match the folder `{folder_locale}`"),
+        ),
+        _ => {}
+    }
+    let language = folder_locale.language();
+    if language.is_none() {
+        error(
+            "locale",
+            format!("no analyzer for the language of `{folder_locale}`"),
+        );
+    }
+    if meta.title.trim().is_empty() {
+        error("title", "the title is empty".into());
+    }
+    if meta.questions.len() > MAX_QUESTIONS {
+        error("questions", format!("more than {MAX_QUESTIONS} questions"));
+    }
+    for (index, question) in meta.questions.iter().enumerate() {
+        if question.trim().is_empty() {
+            error(&format!("questions.{index}"), "empty question".into());
+        }
+    }
+    if !(meta.url.starts_with("https://") || meta.url.starts_with("http://"))
+        || meta.url.contains(char::is_whitespace)
+    {
+        error(
+            "url",
+            format!("`{}` is not an absolute http(s) URL", meta.url),
+        );
+    }
+    if let Some(threshold) = meta.threshold {
+        if !(threshold > 0.0 && threshold <= 1.0) {
+            error("threshold", "a threshold is a number in (0, 1]".into());
+        }
+    }
+    let answer = first_paragraph(body);
+    if answer.is_empty() {
+        diagnostics.error(
+            file,
+            None,
+            "the article has no body: its first paragraph is the answer",
+        );
+    }
+    if diagnostics.len() > before {
+        return None;
+    }
+    Some(Article {
+        id: meta.id,
+        locale: folder_locale.clone(),
+        language: language?,
+        title: meta.title.trim().to_string(),
+        questions: meta
+            .questions
+            .into_iter()
+            .map(|q| q.trim().to_string())
+            .collect(),
+        tags: meta.tags,
+        url: meta.url,
+        threshold: meta.threshold,
+        queue: meta.queue,
+        body: body.to_string(),
+        answer,
+        file: file.to_path_buf(),
+    })
+}
+
+impl HelpCenter {
+    /// Indexes articles: one tantivy index and one question-similarity set per language.
+    pub fn build(articles: Vec<Article>) -> tantivy::Result<HelpCenter> {
+        let mut by_language: BTreeMap<Language, Vec<usize>> = BTreeMap::new();
+        for (index, article) in articles.iter().enumerate() {
+            by_language.entry(article.language).or_default().push(index);
+        }
+        let mut indexes = HashMap::new();
+        for (language, members) in by_language {
+            indexes.insert(
+                language,
+                LanguageIndex::build(language, &articles, &members)?,
+            );
+        }
+        Ok(HelpCenter { articles, indexes })
+    }
+
+    pub fn articles(&self) -> &[Article] {
+        &self.articles
+    }
+
+    pub fn article(&self, index: usize) -> &Article {
+        &self.articles[index]
+    }
+
+    pub fn has_language(&self, language: Language) -> bool {
+        self.indexes.contains_key(&language)
+    }
+
+    /// Analyzes text with the language's analyzer (stems).
+    pub fn stems(&self, language: Language, text: &str) -> Vec<String> {
+        match self.indexes.get(&language) {
+            Some(index) => analyzer::terms(&index.analyzer, text)
+                .into_iter()
+                .map(|t| t.stem)
+                .collect(),
+            None => analyzer::terms(&analyzer::build(language), text)
+                .into_iter()
+                .map(|t| t.stem)
+                .collect(),
+        }
+    }
+
+    /// The best articles for a customer's text, most confident first. Any text is a plain
+    /// question: it is analyzed into tokens, never parsed as query syntax.
+    pub fn search(&self, language: Language, text: &str, limit: usize) -> Vec<Hit> {
+        let Some(index) = self.indexes.get(&language) else {
+            return Vec::new();
+        };
+        let terms = analyzer::terms(&index.analyzer, text);
+        if terms.is_empty() || limit == 0 {
+            return Vec::new();
+        }
+        let stems: Vec<String> = terms.iter().map(|t| t.stem.clone()).collect();
+        let candidates = index.retrieve(&stems);
+        let similarity = index.units.best_by_owner(&stems);
+        let mut unique: Vec<&String> = stems.iter().collect();
+        unique.sort();
+        unique.dedup();
+        let total_weight: f32 = unique.iter().map(|s| index.units.weight(s).powi(2)).sum();
+
+        let mut scored: Vec<(usize, f32, f32)> = candidates
+            .into_iter()
+            .map(|(article, bm25)| {
+                let question_similarity = similarity.get(&article).copied().unwrap_or(0.0);
+                let article_stems = &index.article_stems[&article];
+                let covered: f32 = unique
+                    .iter()
+                    .filter(|s| article_stems.contains(s.as_str()))
+                    .map(|s| index.units.weight(s).powi(2))
+                    .sum();
+                let coverage = if total_weight > 0.0 {
+                    covered / total_weight
+                } else {
+                    0.0
+                };
+                let confidence = (0.8 * question_similarity + 0.2 * coverage).clamp(0.0, 1.0);
+                (article, confidence, bm25)
+            })
+            .collect();
+        scored.sort_by(|a, b| {
+            b.1.total_cmp(&a.1)
+                .then(b.2.total_cmp(&a.2))
+                .then(a.0.cmp(&b.0))
+        });
+        scored.truncate(limit);
+        scored
+            .into_iter()
+            .map(|(article_index, confidence, _)| {
+                let article = &self.articles[article_index];
+                let article_stems = &index.article_stems[&article_index];
+                let mut matched_terms: Vec<String> = terms
+                    .iter()
+                    .filter(|t| article_stems.contains(&t.stem))
+                    .map(|t| text[t.from..t.to].to_lowercase())
+                    .collect();
+                matched_terms.dedup();
+                Hit {
+                    article: article_index,
+                    id: article.id.clone(),
+                    title: article.title.clone(),
+                    url: article.url.clone(),
+                    confidence: (confidence * 1000.0).round() / 1000.0,
+                    snippet: snippet(&index.analyzer, article, &stems),
+                    matched_terms,
+                }
+            })
+            .collect()
+    }
+}
+
+impl LanguageIndex {
+    fn build(language: Language, articles: &[Article], members: &[usize]) -> tantivy::Result<Self> {
+        let tokenizer = analyzer::tokenizer_name(language);
+        let text = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(&tokenizer)
+                .set_index_option(IndexRecordOption::WithFreqs),
+        );
+        let mut schema = Schema::builder();
+        let fields = Fields {
+            ord: schema.add_u64_field("ord", FAST | STORED),
+            title: schema.add_text_field("title", text.clone()),
+            questions: schema.add_text_field("questions", text.clone()),
+            body: schema.add_text_field("body", text),
+        };
+        let index = Index::create_in_ram(schema.build());
+        let analyzer = analyzer::build(language);
+        index.tokenizers().register(&tokenizer, analyzer.clone());
+        let mut writer = index.writer_with_num_threads(1, 30_000_000)?;
+        let mut units = Vec::new();
+        let mut article_stems = HashMap::new();
+        for &article_index in members {
+            let article = &articles[article_index];
+            writer.add_document(doc!(
+                fields.ord => article_index as u64,
+                fields.title => article.title.as_str(),
+                fields.questions => article.questions.join("\n"),
+                fields.body => article.body.as_str(),
+            ))?;
+            let mut all: HashSet<String> = HashSet::new();
+            for unit in std::iter::once(&article.title).chain(article.questions.iter()) {
+                let stems: Vec<String> = analyzer::terms(&analyzer, unit)
+                    .into_iter()
+                    .map(|t| t.stem)
+                    .collect();
+                all.extend(stems.iter().cloned());
+                units.push((article_index, stems));
+            }
+            all.extend(
+                analyzer::terms(&analyzer, &article.body)
+                    .into_iter()
+                    .map(|t| t.stem),
+            );
+            article_stems.insert(article_index, all);
+        }
+        writer.commit()?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(LanguageIndex {
+            analyzer,
+            reader,
+            fields,
+            units: UnitSet::build(units),
+            article_stems,
+        })
+    }
+
+    /// BM25 retrieval over title (weighted most), questions and body; returns (article, score).
+    fn retrieve(&self, stems: &[String]) -> Vec<(usize, f32)> {
+        let mut unique: Vec<&String> = stems.iter().collect();
+        unique.sort();
+        unique.dedup();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for stem in unique {
+            for (field, boost) in [
+                (self.fields.title, 3.0),
+                (self.fields.questions, 2.5),
+                (self.fields.body, 1.0),
+            ] {
+                let term = IndexTerm::from_field_text(field, stem);
+                let query = TermQuery::new(term, IndexRecordOption::WithFreqs);
+                clauses.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(query), boost)),
+                ));
+            }
+        }
+        let query = BooleanQuery::new(clauses);
+        let searcher = self.reader.searcher();
+        let Ok(top) = searcher.search(&query, &TopDocs::with_limit(CANDIDATES).order_by_score())
+        else {
+            return Vec::new();
+        };
+        top.into_iter()
+            .filter_map(|(score, address)| {
+                let column = searcher
+                    .segment_reader(address.segment_ord)
+                    .fast_fields()
+                    .u64("ord")
+                    .ok()?;
+                column
+                    .first(address.doc_id)
+                    .map(|ord| (ord as usize, score))
+            })
+            .collect()
+    }
+}
+
+fn split_front_matter(text: &str) -> Option<(&str, &str)> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let rest = text
+        .strip_prefix("---\n")
+        .or_else(|| text.strip_prefix("---\r\n"))?;
+    let mut offset = 0;
+    for line in rest.split_inclusive('\n') {
+        if line.trim_end() == "---" {
+            return Some((&rest[..offset], &rest[offset + line.len()..]));
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// The first paragraph of a Markdown body, as plain text: the answer the bot sends.
+fn first_paragraph(body: &str) -> String {
+    let mut lines = Vec::new();
+    for line in body.lines() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            if lines.is_empty() {
+                continue;
+            }
+            break;
+        }
+        if trimmed.starts_with('#') && lines.is_empty() {
+            continue;
+        }
+        lines.push(trimmed);
+    }
+    plain_markdown(&lines.join(" "))
+}
+
+/// Strips inline Markdown: emphasis markers, code ticks, and links (`[text](url)` → `text (url)`).
+pub fn plain_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('[') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        match after
+            .find("](")
+            .and_then(|mid| after[mid + 2..].find(')').map(|end| (mid, mid + 2 + end)))
+        {
+            Some((mid, end)) => {
+                let label = &after[..mid];
+                let url = &after[mid + 2..end];
+                if label == url {
+                    out.push_str(url);
+                } else {
+                    out.push_str(&format!("{label} ({url})"));
+                }
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push('[');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out.replace("**", "").replace("__", "").replace('`', "")
+}
+
+/// The body sentence that shares the most stems with the question, else the answer.
+fn snippet(analyzer: &TextAnalyzer, article: &Article, query: &[String]) -> String {
+    let body = plain_markdown(&article.body);
+    let mut best: Option<(usize, &str)> = None;
+    for sentence in body
+        .split(['.', '!', '?', '\n'])
+        .map(str::trim)
+        .filter(|s| s.len() > 3)
+    {
+        let stems: HashSet<String> = analyzer::terms(analyzer, sentence)
+            .into_iter()
+            .map(|t| t.stem)
+            .collect();
+        let shared = query.iter().filter(|q| stems.contains(*q)).count();
+        if shared > 0 && best.is_none_or(|(count, _)| shared > count) {
+            best = Some((shared, sentence));
+        }
+    }
+    let text = best.map_or(article.answer.as_str(), |(_, sentence)| sentence);
+    truncate_chars(text.trim_start_matches(['-', '*', ' ']), 200)
+}
+
+pub fn truncate_chars(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max).collect();
+    format!("{}…", cut.trim_end())
+}
+
+fn join_locales(locales: &[Locale]) -> String {
+    locales
+        .iter()
+        .map(Locale::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}

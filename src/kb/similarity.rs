@@ -1,0 +1,108 @@
+//! Question similarity: each "unit" (an article title, an alternate question, a flow example)
+//! is a TF-IDF vector of stems; a customer question is scored against units by cosine
+//! similarity through an inverted index. This is what turns retrieval into a confidence in
+//! [0, 1] that means the same thing for every help center.
+
+use std::collections::HashMap;
+
+/// A set of short texts, already analyzed into stems, each tagged with an owner index.
+#[derive(Debug, Default, Clone)]
+pub struct UnitSet {
+    /// Per unit: its owner (article or flow index) and its vector norm.
+    units: Vec<(usize, f32)>,
+    /// stem → (unit, weight) postings.
+    postings: HashMap<String, Vec<(u32, f32)>>,
+    /// stem → inverse document frequency over units.
+    idf: HashMap<String, f32>,
+    /// The weight a stem never seen in any unit gets: it counts against the match.
+    unseen_idf: f32,
+}
+
+impl UnitSet {
+    /// Builds the set from (owner, stems) pairs.
+    pub fn build(units: Vec<(usize, Vec<String>)>) -> UnitSet {
+        let count = units.len().max(1) as f32;
+        let mut document_frequency: HashMap<&str, u32> = HashMap::new();
+        let deduplicated: Vec<(usize, Vec<String>)> = units
+            .into_iter()
+            .map(|(owner, mut stems)| {
+                stems.sort();
+                stems.dedup();
+                (owner, stems)
+            })
+            .collect();
+        for (_, stems) in &deduplicated {
+            for stem in stems {
+                *document_frequency.entry(stem.as_str()).or_default() += 1;
+            }
+        }
+        let idf: HashMap<String, f32> = document_frequency
+            .iter()
+            .map(|(stem, frequency)| (stem.to_string(), (1.0 + count / *frequency as f32).ln()))
+            .collect();
+        let mut set = UnitSet {
+            units: Vec::with_capacity(deduplicated.len()),
+            postings: HashMap::new(),
+            unseen_idf: (1.0 + count).ln(),
+            idf,
+        };
+        for (unit_index, (owner, stems)) in deduplicated.iter().enumerate() {
+            let mut norm = 0.0;
+            for stem in stems {
+                let weight = set.idf[stem.as_str()];
+                norm += weight * weight;
+                set.postings
+                    .entry(stem.clone())
+                    .or_default()
+                    .push((unit_index as u32, weight));
+            }
+            set.units.push((*owner, norm.sqrt()));
+        }
+        set
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.units.is_empty()
+    }
+
+    /// The weight of a stem: rarer stems weigh more; unseen stems weigh the most.
+    pub fn weight(&self, stem: &str) -> f32 {
+        self.idf.get(stem).copied().unwrap_or(self.unseen_idf)
+    }
+
+    /// For each owner, the best cosine similarity of any of its units to the query stems.
+    pub fn best_by_owner(&self, query: &[String]) -> HashMap<usize, f32> {
+        let mut unique: Vec<&String> = query.iter().collect();
+        unique.sort();
+        unique.dedup();
+        let query_norm = unique
+            .iter()
+            .map(|stem| self.weight(stem).powi(2))
+            .sum::<f32>()
+            .sqrt();
+        let mut dot: HashMap<u32, f32> = HashMap::new();
+        for stem in &unique {
+            if let Some(postings) = self.postings.get(stem.as_str()) {
+                for &(unit, weight) in postings {
+                    *dot.entry(unit).or_default() += weight * weight;
+                }
+            }
+        }
+        let mut best: HashMap<usize, f32> = HashMap::new();
+        if query_norm == 0.0 {
+            return best;
+        }
+        for (unit, product) in dot {
+            let (owner, norm) = self.units[unit as usize];
+            if norm == 0.0 {
+                continue;
+            }
+            let cosine = (product / (query_norm * norm)).clamp(0.0, 1.0);
+            let entry = best.entry(owner).or_default();
+            if cosine > *entry {
+                *entry = cosine;
+            }
+        }
+        best
+    }
+}

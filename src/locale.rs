@@ -1,0 +1,350 @@
+//! Locales and languages: parsing `es-MX`, the template fallback chain, language detection of
+//! customer text, and the few words firstline writes itself (weekdays, months, "tomorrow at").
+//! No file access and no clock here.
+
+use std::fmt;
+
+use jiff::civil::{Date, Weekday};
+use serde::Serialize;
+
+/// A language firstline can analyze (stemming, stop words) and write dates in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    En,
+    Es,
+    Fr,
+    Nl,
+    De,
+    Pt,
+}
+
+impl Language {
+    pub const ALL: [Language; 6] = [
+        Language::En,
+        Language::Es,
+        Language::Fr,
+        Language::Nl,
+        Language::De,
+        Language::Pt,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::En => "en",
+            Language::Es => "es",
+            Language::Fr => "fr",
+            Language::Nl => "nl",
+            Language::De => "de",
+            Language::Pt => "pt",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Language> {
+        Language::ALL
+            .into_iter()
+            .find(|language| language.code().eq_ignore_ascii_case(code))
+    }
+}
+
+/// A BCP 47-ish locale tag as customers' channels send it: `es`, `es-MX`, `pt_BR`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Locale {
+    tag: String,
+}
+
+impl Locale {
+    /// Accepts `xx` or `xx-YY` (also `xx_YY`), letters only, and normalizes the case.
+    pub fn parse(raw: &str) -> Option<Locale> {
+        let raw = raw.trim().replace('_', "-");
+        let mut parts = raw.split('-');
+        let language = parts.next()?;
+        if !(2..=3).contains(&language.len()) || !language.chars().all(|c| c.is_ascii_alphabetic())
+        {
+            return None;
+        }
+        let mut tag = language.to_ascii_lowercase();
+        if let Some(region) = parts.next() {
+            if !(2..=4).contains(&region.len())
+                || !region.chars().all(|c| c.is_ascii_alphanumeric())
+            {
+                return None;
+            }
+            tag.push('-');
+            tag.push_str(&region.to_ascii_uppercase());
+        }
+        if parts.next().is_some() {
+            return None;
+        }
+        Some(Locale { tag })
+    }
+
+    pub fn from_language(language: Language) -> Locale {
+        Locale {
+            tag: language.code().to_string(),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.tag
+    }
+
+    /// The language part: `es` for `es-MX`.
+    pub fn language_code(&self) -> &str {
+        self.tag.split('-').next().unwrap_or(&self.tag)
+    }
+
+    pub fn language(&self) -> Option<Language> {
+        Language::from_code(self.language_code())
+    }
+
+    /// `es-MX` → [`es-MX`, `es`, default]; without repeats.
+    pub fn fallback_chain(&self, default: &Locale) -> Vec<Locale> {
+        let mut chain = vec![self.clone()];
+        let language = Locale {
+            tag: self.language_code().to_string(),
+        };
+        if language != *self {
+            chain.push(language);
+        }
+        if !chain.contains(default) {
+            chain.push(default.clone());
+        }
+        chain
+    }
+}
+
+impl fmt::Display for Locale {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.tag)
+    }
+}
+
+impl Serialize for Locale {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.tag)
+    }
+}
+
+/// Guesses the language of customer text among `candidates`. Short or ambiguous texts give
+/// `None` so the caller falls back to a known locale rather than guessing wildly.
+pub fn detect(text: &str, candidates: &[Language]) -> Option<Language> {
+    let words = text
+        .split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphabetic))
+        .count();
+    if words < 3 || candidates.is_empty() {
+        return None;
+    }
+    let allow: Vec<whatlang::Lang> = candidates.iter().map(|l| to_whatlang(*l)).collect();
+    let detector = whatlang::Detector::with_allowlist(allow);
+    let info = detector.detect(text)?;
+    // whatlang's reliability flag is strict on chat-length text; a clear margin is enough.
+    let confident = info.is_reliable() || (words >= 4 && info.confidence() >= 0.5);
+    if !confident {
+        return None;
+    }
+    candidates
+        .iter()
+        .copied()
+        .find(|language| to_whatlang(*language) == info.lang())
+}
+
+fn to_whatlang(language: Language) -> whatlang::Lang {
+    match language {
+        Language::En => whatlang::Lang::Eng,
+        Language::Es => whatlang::Lang::Spa,
+        Language::Fr => whatlang::Lang::Fra,
+        Language::Nl => whatlang::Lang::Nld,
+        Language::De => whatlang::Lang::Deu,
+        Language::Pt => whatlang::Lang::Por,
+    }
+}
+
+/// Writes "when a person is back" as a phrase that fits after a verb in `language`:
+/// "tomorrow at 09:00", "el lunes 23 de noviembre a las 09:00", "op maandag 23 november om 09:00".
+/// `today` is the date of "now" in the same time zone as `date`.
+pub fn when_phrase(language: Language, today: Date, date: Date, time: &str) -> String {
+    let days_ahead = (date - today).get_days();
+    let weekday = weekday_name(language, date.weekday());
+    let month = month_name(language, date.month());
+    let day = date.day();
+    match (language, days_ahead) {
+        (Language::En, 0) => format!("today at {time}"),
+        (Language::En, 1) => format!("tomorrow at {time}"),
+        (Language::En, _) => format!("on {weekday} {day} {month} at {time}"),
+        (Language::Es, 0) => format!("hoy a las {time}"),
+        (Language::Es, 1) => format!("mañana a las {time}"),
+        (Language::Es, _) => format!("el {weekday} {day} de {month} a las {time}"),
+        (Language::Fr, 0) => format!("aujourd'hui à {time}"),
+        (Language::Fr, 1) => format!("demain à {time}"),
+        (Language::Fr, _) => format!("{weekday} {day} {month} à {time}"),
+        (Language::Nl, 0) => format!("vandaag om {time}"),
+        (Language::Nl, 1) => format!("morgen om {time}"),
+        (Language::Nl, _) => format!("op {weekday} {day} {month} om {time}"),
+        (Language::De, 0) => format!("heute um {time}"),
+        (Language::De, 1) => format!("morgen um {time}"),
+        (Language::De, _) => format!("am {weekday}, {day}. {month} um {time}"),
+        (Language::Pt, 0) => format!("hoje às {time}"),
+        (Language::Pt, 1) => format!("amanhã às {time}"),
+        (Language::Pt, _) => format!("na {weekday}, {day} de {month}, às {time}"),
+    }
+}
+
+/// "(your time)" in the customer's language, used when the customer's own zone is known.
+pub fn your_time(language: Language) -> &'static str {
+    match language {
+        Language::En => "your time",
+        Language::Es => "tu hora",
+        Language::Fr => "votre heure",
+        Language::Nl => "jouw tijd",
+        Language::De => "Ihre Zeit",
+        Language::Pt => "seu horário",
+    }
+}
+
+fn weekday_name(language: Language, weekday: Weekday) -> &'static str {
+    let index = weekday.to_monday_zero_offset() as usize;
+    let names: [&str; 7] = match language {
+        Language::En => [
+            "Monday",
+            "Tuesday",
+            "Wednesday",
+            "Thursday",
+            "Friday",
+            "Saturday",
+            "Sunday",
+        ],
+        Language::Es => [
+            "lunes",
+            "martes",
+            "miércoles",
+            "jueves",
+            "viernes",
+            "sábado",
+            "domingo",
+        ],
+        Language::Fr => [
+            "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+        ],
+        Language::Nl => [
+            "maandag",
+            "dinsdag",
+            "woensdag",
+            "donderdag",
+            "vrijdag",
+            "zaterdag",
+            "zondag",
+        ],
+        Language::De => [
+            "Montag",
+            "Dienstag",
+            "Mittwoch",
+            "Donnerstag",
+            "Freitag",
+            "Samstag",
+            "Sonntag",
+        ],
+        Language::Pt => [
+            "segunda-feira",
+            "terça-feira",
+            "quarta-feira",
+            "quinta-feira",
+            "sexta-feira",
+            "sábado",
+            "domingo",
+        ],
+    };
+    names[index]
+}
+
+fn month_name(language: Language, month: i8) -> &'static str {
+    let index = (month.clamp(1, 12) - 1) as usize;
+    let names: [&str; 12] = match language {
+        Language::En => [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ],
+        Language::Es => [
+            "enero",
+            "febrero",
+            "marzo",
+            "abril",
+            "mayo",
+            "junio",
+            "julio",
+            "agosto",
+            "septiembre",
+            "octubre",
+            "noviembre",
+            "diciembre",
+        ],
+        Language::Fr => [
+            "janvier",
+            "février",
+            "mars",
+            "avril",
+            "mai",
+            "juin",
+            "juillet",
+            "août",
+            "septembre",
+            "octobre",
+            "novembre",
+            "décembre",
+        ],
+        Language::Nl => [
+            "januari",
+            "februari",
+            "maart",
+            "april",
+            "mei",
+            "juni",
+            "juli",
+            "augustus",
+            "september",
+            "oktober",
+            "november",
+            "december",
+        ],
+        Language::De => [
+            "Januar",
+            "Februar",
+            "März",
+            "April",
+            "Mai",
+            "Juni",
+            "Juli",
+            "August",
+            "September",
+            "Oktober",
+            "November",
+            "Dezember",
+        ],
+        Language::Pt => [
+            "janeiro",
+            "fevereiro",
+            "março",
+            "abril",
+            "maio",
+            "junho",
+            "julho",
+            "agosto",
+            "setembro",
+            "outubro",
+            "novembro",
+            "dezembro",
+        ],
+    };
+    names[index]
+}
