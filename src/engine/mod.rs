@@ -192,7 +192,16 @@ impl<'a> Turn<'a> {
             .as_deref()
             .and_then(Locale::parse);
         let remembered = self.state.locale.as_deref().and_then(Locale::parse);
-        let detected = || locale::detect(&self.inbound.text, &languages).map(Locale::from_language);
+        let detected = || {
+            // The help center's own vocabulary knows this domain's words; whatlang's general
+            // statistics are the fallback for text it does not cover.
+            self.content
+                .help_center
+                .guess_language(&self.inbound.text)
+                .filter(|l| languages.contains(l))
+                .or_else(|| locale::detect(&self.inbound.text, &languages))
+                .map(Locale::from_language)
+        };
         let locale = given
             .or_else(|| {
                 // A clear detection wins over memory: customers switch language.

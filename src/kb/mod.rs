@@ -27,6 +27,8 @@ use self::similarity::UnitSet;
 
 /// How many articles BM25 retrieval hands to the re-scorer.
 const CANDIDATES: usize = 20;
+/// A lead in question similarity this large over the runner-up counts as fully unambiguous.
+const MARGIN_SCALE: f32 = 0.3;
 /// The most alternate questions one article may have.
 const MAX_QUESTIONS: usize = 2_000;
 
@@ -90,6 +92,8 @@ struct LanguageIndex {
     units: UnitSet,
     /// Every stem of each article (title, questions, body), by global article index.
     article_stems: HashMap<usize, HashSet<String>>,
+    /// Every folded surface word of the language's articles, to recognize the language.
+    vocabulary: HashSet<String>,
 }
 
 #[derive(Clone, Copy)]
@@ -326,6 +330,43 @@ impl HelpCenter {
         self.indexes.contains_key(&language)
     }
 
+    /// The language whose help-center vocabulary covers the text best, when one clearly does:
+    /// at least two words, most of them known in that language, and more than in any other.
+    pub fn guess_language(&self, text: &str) -> Option<Language> {
+        let folded = crate::text::fold(text);
+        let words: Vec<&str> = folded
+            .split(' ')
+            .filter(|w| !w.is_empty() && !w.chars().all(|c| c.is_ascii_digit()))
+            .collect();
+        if words.len() < 2 {
+            return None;
+        }
+        let mut scores: Vec<(usize, Language)> = self
+            .indexes
+            .iter()
+            .map(|(language, index)| {
+                (
+                    words
+                        .iter()
+                        .filter(|w| index.vocabulary.contains(**w))
+                        .count(),
+                    *language,
+                )
+            })
+            .collect();
+        scores.sort_by(|a, b| b.cmp(a));
+        let (best, language) = *scores.first()?;
+        let runner_up = scores.get(1).map_or(0, |s| s.0);
+        tracing::debug!(
+            words = words.len(),
+            best,
+            runner_up,
+            ?language,
+            "language guess"
+        );
+        (best * 2 >= words.len() && best > runner_up).then_some(language)
+    }
+
     /// Analyzes text with the language's analyzer (stems).
     pub fn stems(&self, language: Language, text: &str) -> Vec<String> {
         match self.indexes.get(&language) {
@@ -358,10 +399,22 @@ impl HelpCenter {
         unique.dedup();
         let total_weight: f32 = unique.iter().map(|s| index.units.weight(s).powi(2)).sum();
 
+        // The two best question similarities over all articles: an answer is only sure when
+        // it is clearly ahead of the runner-up.
+        let mut best_two = [(usize::MAX, 0.0f32); 2];
+        for (&article, &value) in &similarity {
+            if value > best_two[0].1 || (value == best_two[0].1 && article < best_two[0].0) {
+                best_two = [(article, value), best_two[0]];
+            } else if value > best_two[1].1 {
+                best_two[1] = (article, value);
+            }
+        }
         let mut scored: Vec<(usize, f32, f32)> = candidates
             .into_iter()
             .map(|(article, bm25)| {
                 let question_similarity = similarity.get(&article).copied().unwrap_or(0.0);
+                let rival = if article == best_two[0].0 { best_two[1].1 } else { best_two[0].1 };
+                let margin = ((question_similarity - rival) / MARGIN_SCALE).clamp(0.0, 1.0);
                 let article_stems = &index.article_stems[&article];
                 let covered: f32 = unique
                     .iter()
@@ -373,7 +426,8 @@ impl HelpCenter {
                 } else {
                     0.0
                 };
-                let confidence = (0.8 * question_similarity + 0.2 * coverage).clamp(0.0, 1.0);
+                let confidence = (0.7 * question_similarity + 0.1 * coverage + 0.2 * margin).clamp(0.0, 1.0);
+                tracing::debug!(article = %self.articles[article].id, question_similarity, coverage, margin, bm25, "candidate");
                 (article, confidence, bm25)
             })
             .collect();
@@ -429,6 +483,7 @@ impl LanguageIndex {
         let mut writer = index.writer_with_num_threads(1, 30_000_000)?;
         let mut units = Vec::new();
         let mut article_stems = HashMap::new();
+        let mut vocabulary = HashSet::new();
         for &article_index in members {
             let article = &articles[article_index];
             writer.add_document(doc!(
@@ -452,6 +507,18 @@ impl LanguageIndex {
                     .map(|t| t.stem),
             );
             article_stems.insert(article_index, all);
+            let texts = std::iter::once(&article.title)
+                .chain(&article.questions)
+                .chain(std::iter::once(&article.body));
+            for line in texts.flat_map(|text| text.lines()) {
+                let folded = crate::text::fold(line);
+                vocabulary.extend(
+                    folded
+                        .split(' ')
+                        .filter(|w| !w.is_empty())
+                        .map(str::to_string),
+                );
+            }
         }
         writer.commit()?;
         let reader = index
@@ -464,6 +531,7 @@ impl LanguageIndex {
             fields,
             units: UnitSet::build(units),
             article_stems,
+            vocabulary,
         })
     }
 

@@ -1,0 +1,11 @@
+//! The one integration test binary. Each module tests one capability through the crate's
+//! public API; `support` holds the shared helpers (shipped content, temporary content copies).
+
+mod cli;
+mod content_check;
+mod decisions;
+mod help_center;
+mod hours;
+mod support;
+mod templates;
+mod yaml_input;
