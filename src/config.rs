@@ -28,20 +28,37 @@ struct ConfigSpec {
     default_queue: String,
     queues: BTreeMap<String, QueueSpec>,
     schedules: BTreeMap<String, ScheduleSpec>,
-    /// Settings of the HTTP service; the core engine ignores them.
+    /// A conversation a person owns returns to the bot after this long without agent activity.
+    #[serde(default = "default_human_idle")]
+    human_idle_minutes: u32,
+    /// Settings of the HTTP service; the decision engine never reads them.
     #[serde(default)]
-    server: Option<serde_yaml_value::Opaque>,
+    server: ServerSpec,
 }
 
-/// Keeps the `server` section opaque here: the service reads it itself.
-mod serde_yaml_value {
-    #[derive(Debug, Clone, Default)]
-    pub struct Opaque;
-    impl<'de> serde::Deserialize<'de> for Opaque {
-        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            serde::de::IgnoredAny::deserialize(deserializer).map(|_| Opaque)
-        }
-    }
+fn default_human_idle() -> u32 {
+    24 * 60
+}
+
+/// The `server` section. Secrets never live here: API keys, the admin key and the hand-off
+/// signing secret come from environment variables only.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSpec {
+    /// Default `127.0.0.1:8080`; `FIRSTLINE_LISTEN` overrides.
+    pub listen: Option<String>,
+    /// Default `sqlite://data/firstline.db`; `FIRSTLINE_STORE_URL` overrides.
+    pub store_url: Option<String>,
+    /// Where hand-offs are delivered; `FIRSTLINE_HANDOFF_URL` overrides. None: kept pending.
+    pub handoff_url: Option<String>,
+    /// Per-attempt timeout of a delivery, in seconds (default 10).
+    pub handoff_timeout_seconds: Option<u64>,
+    /// How long a delivery is retried before it is marked failed, in hours (default 24).
+    pub handoff_retry_hours: Option<u64>,
+    /// The most characters of customer text accepted (default 4000).
+    pub max_text_chars: Option<usize>,
+    /// Reload content when files under flows/, templates/ or kb/ change (default true).
+    pub watch_content: Option<bool>,
 }
 
 fn default_session_idle() -> u32 {
@@ -156,12 +173,14 @@ pub struct Settings {
     pub thresholds: Thresholds,
     pub locale_thresholds: HashMap<Locale, Thresholds>,
     pub session_idle_minutes: u32,
+    pub human_idle_minutes: u32,
     pub default_queue: String,
     pub queues: BTreeMap<String, Queue>,
     pub schedules: BTreeMap<String, Schedule>,
     pub flows_dir: PathBuf,
     pub templates_dir: PathBuf,
     pub kb_dir: PathBuf,
+    pub server: ServerSpec,
 }
 
 impl Settings {
@@ -219,7 +238,6 @@ pub fn parse(file: &Path, text: &str, diagnostics: &mut Diagnostics) -> Option<S
             return None;
         }
     };
-    let _ = &spec.server;
     let mut problems: Vec<(String, String)> = Vec::new();
     let mut error = |path: &str, message: String| problems.push((path.to_string(), message));
 
@@ -327,6 +345,9 @@ pub fn parse(file: &Path, text: &str, diagnostics: &mut Diagnostics) -> Option<S
     if spec.session_idle_minutes == 0 {
         error("session_idle_minutes", "must be at least 1".into());
     }
+    if spec.human_idle_minutes == 0 {
+        error("human_idle_minutes", "must be at least 1".into());
+    }
     if !problems.is_empty() {
         for (path, message) in problems {
             diagnostics.error(file, positions.at(&path), message);
@@ -345,11 +366,13 @@ pub fn parse(file: &Path, text: &str, diagnostics: &mut Diagnostics) -> Option<S
         thresholds: spec.thresholds,
         locale_thresholds,
         session_idle_minutes: spec.session_idle_minutes,
+        human_idle_minutes: spec.human_idle_minutes,
         default_queue: spec.default_queue,
         queues,
         schedules,
         flows_dir: base.join(&spec.content.flows),
         templates_dir: base.join(&spec.content.templates),
         kb_dir: base.join(&spec.content.kb),
+        server: spec.server,
     })
 }

@@ -11,15 +11,25 @@
 //! - [`engine`]: the pure decision, [`engine::decide`].
 //! - [`locale`], [`text`]: languages, detection, folding.
 //! - [`yaml`], [`diag`]: the one YAML parser and positioned diagnostics.
+//! - [`store`]: durable conversations, idempotency records and the delivery outbox (SQLite).
+//! - [`service`]: one inbound message, decided once and stored atomically (no HTTP).
+//! - [`handoff`]: signed, retried, ordered delivery of hand-offs to the helpdesk.
+//! - [`api`]: the axum routes, authentication and the error shape.
+//! - [`app`]: builds everything from settings and serves with graceful shutdown.
 
+pub mod api;
+pub mod app;
 pub mod config;
 pub mod content;
 pub mod diag;
 pub mod engine;
 pub mod flow;
+pub mod handoff;
 pub mod hours;
 pub mod kb;
 pub mod locale;
 pub mod reply;
+pub mod service;
+pub mod store;
 pub mod text;
 pub mod yaml;

@@ -21,6 +21,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the answer service (HTTP API, durable store, hand-off delivery).
+    Serve {
+        #[arg(long, default_value = "firstline.yaml")]
+        config: PathBuf,
+    },
     /// Validate all content (configuration, flows, templates, help center); exit 1 on errors.
     Check {
         #[arg(long, default_value = "firstline.yaml")]
@@ -54,7 +59,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("FIRSTLINE_LOG")
-                .unwrap_or_else(|_| "warn".into()),
+                .unwrap_or_else(|_| default_log_filter().into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -67,8 +72,29 @@ fn main() -> ExitCode {
     }
 }
 
+/// The service logs its events at info; the offline commands only warnings.
+fn default_log_filter() -> &'static str {
+    if std::env::args().nth(1).as_deref() == Some("serve") {
+        "firstline=info,warn"
+    } else {
+        "warn"
+    }
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Serve { config } => {
+            let settings =
+                firstline::app::AppConfig::load(&config, |name| std::env::var(name).ok())?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let app = firstline::app::Application::build(settings).await?;
+                app.serve(firstline::app::shutdown_signal()).await
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Check { config } => match Content::load(&config) {
             Ok(content) => {
                 println!(

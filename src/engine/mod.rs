@@ -118,6 +118,7 @@ impl<'a> Turn<'a> {
     }
 
     fn run(&mut self) {
+        self.release_idle_human();
         let new_session = self.start_or_continue_session();
         if matches!(self.state.owner, Owner::Human { .. }) {
             // A person owns the conversation: the bot says nothing.
@@ -157,6 +158,16 @@ impl<'a> Turn<'a> {
             return;
         }
         self.search_help_center();
+    }
+
+    /// A person who has not been active for `human_idle_minutes` gives the conversation back.
+    fn release_idle_human(&mut self) {
+        if let Owner::Human { since, .. } = &self.state.owner {
+            let idle = SignedDuration::from_mins(self.content.settings.human_idle_minutes as i64);
+            if self.now.duration_since(*since) > idle {
+                self.state.owner = Owner::Bot;
+            }
+        }
     }
 
     /// Starts a new session after inactivity; returns whether this message opens one.

@@ -1,0 +1,741 @@
+//! The HTTP API (axum): routes under `/v1`, authentication by API key, request validation,
+//! and the mapping of every failure to the one error shape. Only this module knows HTTP and
+//! JSON request formats; it calls [`crate::service::Service`] for everything else.
+
+pub mod error;
+pub mod metrics;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, FromRequest, MatchedPath, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use jiff::Timestamp;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::content::Content;
+use crate::engine::{Customer, Owner};
+use crate::handoff::sign::constant_time_eq;
+use crate::locale::Locale;
+use crate::service::{MessageRequest, Service};
+use crate::store::{DeliveryStatus, Direction, NewMessage, RetryOutcome};
+
+use self::error::{ApiError, Code};
+use self::metrics::{
+    ActionLabels, HandoffLabels, Metrics, RequestLabels, RouteLabels, StatusLabels,
+};
+
+/// The largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+const MAX_ID_CHARS: usize = 200;
+
+/// The OpenAPI document describing this API.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// Who is calling: a channel adapter (bound to its channel) or an operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    Adapter(String),
+    Admin,
+}
+
+/// API keys: each adapter key serves one channel; the admin key reaches everything.
+#[derive(Clone, Default)]
+pub struct Keys {
+    pub adapters: Vec<(String, String)>,
+    pub admin: Option<String>,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let channels: Vec<&str> = self
+            .adapters
+            .iter()
+            .map(|(channel, _)| channel.as_str())
+            .collect();
+        f.debug_struct("Keys")
+            .field("channels", &channels)
+            .field("admin", &self.admin.is_some())
+            .finish()
+    }
+}
+
+impl Keys {
+    /// Parses `channel:key,channel:key`.
+    pub fn parse_adapters(text: &str) -> Result<Vec<(String, String)>, String> {
+        let mut keys = Vec::new();
+        for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (channel, key) = pair.split_once(':').ok_or_else(|| {
+                "FIRSTLINE_API_KEYS is a comma-separated list of channel:key pairs".to_string()
+            })?;
+            if !valid_channel(channel) || key.len() < 8 {
+                return Err(format!(
+                    "FIRSTLINE_API_KEYS: channel `{channel}` needs a key of at least 8 characters"
+                ));
+            }
+            keys.push((channel.to_string(), key.to_string()));
+        }
+        Ok(keys)
+    }
+
+    fn caller(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(|| {
+                ApiError::new(Code::Unauthorized, "send `Authorization: Bearer <API key>`")
+            })?;
+        if self
+            .admin
+            .as_deref()
+            .is_some_and(|admin| constant_time_eq(admin.as_bytes(), presented.as_bytes()))
+        {
+            return Ok(Caller::Admin);
+        }
+        // Check every key, so timing does not tell which one almost matched.
+        let mut found = None;
+        for (channel, key) in &self.adapters {
+            if constant_time_eq(key.as_bytes(), presented.as_bytes()) {
+                found = Some(channel.clone());
+            }
+        }
+        found
+            .map(Caller::Adapter)
+            .ok_or_else(|| ApiError::new(Code::Unauthorized, "unknown API key"))
+    }
+}
+
+pub struct AppState {
+    pub service: Arc<Service>,
+    pub keys: Keys,
+    pub metrics: Arc<Metrics>,
+    pub config_file: PathBuf,
+    pub max_text_chars: usize,
+    /// Serializes reloads (admin request and file watcher).
+    pub reload_lock: tokio::sync::Mutex<()>,
+}
+
+/// The application's routes, ready to serve or to call with `oneshot` in tests.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/v1/messages", post(post_message))
+        .route(
+            "/v1/conversations/{channel}/{conversation_id}",
+            get(get_conversation),
+        )
+        .route(
+            "/v1/conversations/{channel}/{conversation_id}/handback",
+            post(handback),
+        )
+        .route(
+            "/v1/conversations/{channel}/{conversation_id}/agent-messages",
+            post(agent_message),
+        )
+        .route("/v1/kb/search", get(kb_search))
+        .route("/v1/handoffs", get(list_handoffs))
+        .route("/v1/handoffs/{id}/retry", post(retry_handoff))
+        .route("/v1/admin/reload", post(reload))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .route(
+            "/openapi.json",
+            get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }),
+        )
+        .fallback(|| async { ApiError::new(Code::NotFound, "no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(Code::MethodNotAllowed, "method not allowed on this route")
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            record_request,
+        ))
+        .with_state(state)
+}
+
+async fn record_request(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |path| path.as_str().to_string());
+    let method = request.method().to_string();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let labels = RequestLabels {
+        route: route.clone(),
+        method,
+        status: response.status().as_u16(),
+    };
+    state.metrics.requests.get_or_create(&labels).inc();
+    state
+        .metrics
+        .request_seconds
+        .get_or_create(&RouteLabels { route })
+        .observe(started.elapsed().as_secs_f64());
+    response
+}
+
+/// JSON body extractor whose rejections use the API's error shape.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Json::<T>::from_request(request, state)
+            .await
+            .map(|Json(value)| ApiJson(value))
+            .map_err(ApiError::from)
+    }
+}
+
+#[derive(Deserialize)]
+struct MessageBody {
+    channel: String,
+    conversation_id: String,
+    message_id: String,
+    customer: CustomerBody,
+    text: String,
+    #[serde(default)]
+    sent_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CustomerBody {
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    locale: Option<String>,
+    #[serde(default)]
+    timezone: Option<String>,
+}
+
+async fn post_message(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<MessageBody>,
+) -> Result<Response, ApiError> {
+    let caller = state.keys.caller(&headers)?;
+    let request = validate_message(body, state.max_text_chars)?;
+    authorize_channel(&caller, &request.channel)?;
+    let started = Instant::now();
+    let outcome = state
+        .service
+        .handle_message(&request, Timestamp::now())
+        .await?;
+    if let Some(decision) = &outcome.decision {
+        let metrics = &state.metrics;
+        metrics
+            .decision_seconds
+            .observe(started.elapsed().as_secs_f64());
+        let action = serde_json::to_value(decision.action)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        metrics
+            .decisions
+            .get_or_create(&ActionLabels {
+                action: action.clone(),
+            })
+            .inc();
+        if let Some(handoff) = &decision.handoff {
+            metrics
+                .handoffs
+                .get_or_create(&HandoffLabels {
+                    reason: handoff.reason.clone(),
+                    queue: handoff.queue.clone(),
+                    after_hours: handoff.after_hours.to_string(),
+                })
+                .inc();
+        }
+        tracing::info!(
+            channel = %request.channel,
+            conversation = %request.conversation_id,
+            message = %request.message_id,
+            %action,
+            locale = %decision.locale,
+            content = %decision.content_version,
+            "decided"
+        );
+        tracing::debug!(text = %request.text, "customer text");
+    }
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from(outcome.body),
+    )
+        .into_response())
+}
+
+fn validate_message(body: MessageBody, max_text_chars: usize) -> Result<MessageRequest, ApiError> {
+    if !valid_channel(&body.channel) {
+        return Err(ApiError::invalid(
+            "`channel` is 1 to 64 lowercase letters, digits, `-` or `_`",
+        ));
+    }
+    check_id("conversation_id", &body.conversation_id)?;
+    check_id("message_id", &body.message_id)?;
+    check_id("customer.id", &body.customer.id)?;
+    if body.text.trim().is_empty() {
+        return Err(ApiError::invalid("`text` is empty"));
+    }
+    let characters = body.text.chars().count();
+    if characters > max_text_chars {
+        return Err(ApiError::invalid(format!(
+            "`text` has {characters} characters; at most {max_text_chars} are accepted"
+        )));
+    }
+    if body
+        .customer
+        .name
+        .as_ref()
+        .is_some_and(|name| name.chars().count() > MAX_ID_CHARS)
+    {
+        return Err(ApiError::invalid(format!(
+            "`customer.name` is longer than {MAX_ID_CHARS} characters"
+        )));
+    }
+    let locale = match body
+        .customer
+        .locale
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
+        Some(raw) => Some(
+            Locale::parse(raw)
+                .ok_or_else(|| {
+                    ApiError::invalid(format!(
+                        "`customer.locale` `{raw}` is not a locale such as `es` or `es-MX`"
+                    ))
+                })?
+                .to_string(),
+        ),
+        None => None,
+    };
+    let timezone = match body
+        .customer
+        .timezone
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        Some(zone) => {
+            jiff::tz::TimeZone::get(zone).map_err(|_| {
+                ApiError::invalid(format!(
+                    "`customer.timezone` `{zone}` is not an IANA time zone"
+                ))
+            })?;
+            Some(zone.to_string())
+        }
+        None => None,
+    };
+    let sent_at = match body.sent_at.as_deref() {
+        Some(text) => Some(
+            text.parse::<Timestamp>()
+                .map_err(|_| ApiError::invalid("`sent_at` is not an RFC 3339 time"))?,
+        ),
+        None => None,
+    };
+    Ok(MessageRequest {
+        channel: body.channel,
+        conversation_id: body.conversation_id,
+        message_id: body.message_id,
+        customer: Customer {
+            id: body.customer.id,
+            name: body.customer.name,
+            locale,
+            timezone,
+        },
+        text: body.text,
+        sent_at,
+    })
+}
+
+fn valid_channel(channel: &str) -> bool {
+    (1..=64).contains(&channel.len())
+        && channel
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+fn check_id(field: &str, value: &str) -> Result<(), ApiError> {
+    let characters = value.chars().count();
+    if characters == 0 || characters > MAX_ID_CHARS || value.chars().any(char::is_control) {
+        return Err(ApiError::invalid(format!(
+            "`{field}` is 1 to {MAX_ID_CHARS} printable characters"
+        )));
+    }
+    Ok(())
+}
+
+fn authorize_channel(caller: &Caller, channel: &str) -> Result<(), ApiError> {
+    match caller {
+        Caller::Admin => Ok(()),
+        Caller::Adapter(own) if own == channel => Ok(()),
+        Caller::Adapter(own) => Err(ApiError::new(
+            Code::Forbidden,
+            format!("this key serves the `{own}` channel, not `{channel}`"),
+        )),
+    }
+}
+
+fn require_admin(caller: &Caller) -> Result<(), ApiError> {
+    match caller {
+        Caller::Admin => Ok(()),
+        Caller::Adapter(_) => Err(ApiError::new(
+            Code::Forbidden,
+            "this route needs the admin key",
+        )),
+    }
+}
+
+async fn get_conversation(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    path: Result<Path<(String, String)>, axum::extract::rejection::PathRejection>,
+) -> Result<Response, ApiError> {
+    let caller = state.keys.caller(&headers)?;
+    let Path((channel, conversation_id)) = path?;
+    authorize_channel(&caller, &channel)?;
+    let store = &state.service.store;
+    let record = store
+        .load_conversation(&channel, &conversation_id)
+        .await
+        .map_err(crate::service::ServiceError::from)?
+        .ok_or_else(|| ApiError::new(Code::NotFound, "no such conversation"))?;
+    let messages = store
+        .history(&channel, &conversation_id, 10_000)
+        .await
+        .map_err(crate::service::ServiceError::from)?;
+    let state_json = &record.state;
+    let owner = match &state_json.owner {
+        Owner::Bot => json!({"kind": "bot"}),
+        Owner::Human { queue, since } => {
+            json!({"kind": "human", "queue": queue, "since": since.to_string()})
+        }
+    };
+    Ok(Json(json!({
+        "channel": channel,
+        "conversation_id": conversation_id,
+        "customer": record.customer,
+        "owner": owner,
+        "locale": state_json.locale,
+        "active_flow": state_json.waiting.as_ref().map(|w| json!({"flow": w.flow, "step": w.step, "retries": w.retries})),
+        "slots": state_json.slots,
+        "session": {
+            "number": state_json.session,
+            "started_at": state_json.session_started_at.map(|t| t.to_string()),
+            "last_message_at": state_json.last_message_at.map(|t| t.to_string()),
+        },
+        "version": record.version,
+        "messages": messages,
+    }))
+    .into_response())
+}
+
+async fn handback(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    path: Result<Path<(String, String)>, axum::extract::rejection::PathRejection>,
+) -> Result<Response, ApiError> {
+    let caller = state.keys.caller(&headers)?;
+    let Path((channel, conversation_id)) = path?;
+    authorize_channel(&caller, &channel)?;
+    let message = NewMessage {
+        direction: Direction::System,
+        message_id: None,
+        text: "handed back to the bot".into(),
+        meta: json!({"event": "handback"}),
+    };
+    let change = Box::new(|state: &mut crate::engine::ConversationState| {
+        state.owner = Owner::Bot;
+        state.misses = 0;
+    });
+    let found = state
+        .service
+        .store
+        .update_conversation(
+            &channel,
+            &conversation_id,
+            message,
+            Timestamp::now(),
+            change,
+        )
+        .await
+        .map_err(crate::service::ServiceError::from)?;
+    if !found {
+        return Err(ApiError::new(Code::NotFound, "no such conversation"));
+    }
+    tracing::info!(%channel, conversation = %conversation_id, "handed back to the bot");
+    Ok(Json(
+        json!({"channel": channel, "conversation_id": conversation_id, "owner": {"kind": "bot"}}),
+    )
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct AgentMessageBody {
+    text: String,
+    #[serde(default)]
+    agent: Option<serde_json::Value>,
+    #[serde(default)]
+    queue: Option<String>,
+}
+
+async fn agent_message(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    path: Result<Path<(String, String)>, axum::extract::rejection::PathRejection>,
+    ApiJson(body): ApiJson<AgentMessageBody>,
+) -> Result<Response, ApiError> {
+    let caller = state.keys.caller(&headers)?;
+    let Path((channel, conversation_id)) = path?;
+    authorize_channel(&caller, &channel)?;
+    if body.text.trim().is_empty() || body.text.chars().count() > state.max_text_chars * 4 {
+        return Err(ApiError::invalid("`text` is empty or too long"));
+    }
+    let now = Timestamp::now();
+    let queue = body.queue.clone();
+    let message = NewMessage {
+        direction: Direction::Agent,
+        message_id: None,
+        text: body.text,
+        meta: json!({"agent": body.agent}),
+    };
+    // An agent speaking owns the conversation, and renews the ownership's idle clock.
+    let change = Box::new(move |state: &mut crate::engine::ConversationState| {
+        let queue = match &state.owner {
+            Owner::Human { queue, .. } => queue.clone(),
+            Owner::Bot => queue.unwrap_or_else(|| "agent".into()),
+        };
+        state.owner = Owner::Human { queue, since: now };
+    });
+    let found = state
+        .service
+        .store
+        .update_conversation(&channel, &conversation_id, message, now, change)
+        .await
+        .map_err(crate::service::ServiceError::from)?;
+    if !found {
+        return Err(ApiError::new(Code::NotFound, "no such conversation"));
+    }
+    Ok((StatusCode::CREATED, Json(json!({"channel": channel, "conversation_id": conversation_id, "owner": {"kind": "human"}}))).into_response())
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    q: String,
+    #[serde(default)]
+    locale: Option<String>,
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+async fn kb_search(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    query: Result<Query<SearchQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    state.keys.caller(&headers)?;
+    let Query(query) = query?;
+    if query.q.chars().count() > state.max_text_chars {
+        return Err(ApiError::invalid("`q` is too long"));
+    }
+    let content = state.service.content();
+    let settings = &content.settings;
+    let locale = match query.locale.as_deref() {
+        Some(raw) => Locale::parse(raw)
+            .ok_or_else(|| ApiError::invalid(format!("`locale` `{raw}` is not a locale")))?,
+        None => settings.default_locale.clone(),
+    };
+    let language = locale
+        .language()
+        .filter(|l| content.help_center.has_language(*l))
+        .or(settings.default_locale.language())
+        .ok_or_else(|| ApiError::invalid("no help center for that locale"))?;
+    let limit = query.limit.unwrap_or(5).clamp(1, 20);
+    let hits = content.help_center.search(language, &query.q, limit);
+    Ok(Json(
+        json!({"locale": language.code(), "content_version": content.version, "results": hits}),
+    )
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct HandoffQuery {
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+async fn list_handoffs(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    query: Result<Query<HandoffQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    require_admin(&state.keys.caller(&headers)?)?;
+    let Query(query) = query?;
+    let status = match query.status.as_deref() {
+        None => DeliveryStatus::Pending,
+        Some(raw) => DeliveryStatus::parse(raw)
+            .ok_or_else(|| ApiError::invalid("`status` is pending, failed or delivered"))?,
+    };
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let deliveries = state
+        .service
+        .store
+        .list_deliveries(status, limit)
+        .await
+        .map_err(crate::service::ServiceError::from)?;
+    let items: Vec<serde_json::Value> = deliveries
+        .iter()
+        .map(|delivery| {
+            let mut item = serde_json::to_value(delivery).unwrap_or_default();
+            item["payload"] = serde_json::from_str(&delivery.payload).unwrap_or_default();
+            item
+        })
+        .collect();
+    Ok(Json(json!({"status": status, "handoffs": items})).into_response())
+}
+
+async fn retry_handoff(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    path: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> Result<Response, ApiError> {
+    require_admin(&state.keys.caller(&headers)?)?;
+    let Path(id) = path?;
+    match state
+        .service
+        .store
+        .retry_delivery(&id, Timestamp::now())
+        .await
+        .map_err(crate::service::ServiceError::from)?
+    {
+        RetryOutcome::Requeued => Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({"id": id, "status": "pending"})),
+        )
+            .into_response()),
+        RetryOutcome::AlreadyDelivered => Err(ApiError::new(
+            Code::Conflict,
+            "this hand-off was already delivered",
+        )),
+        RetryOutcome::NotFound => Err(ApiError::new(Code::NotFound, "no such hand-off")),
+    }
+}
+
+async fn reload(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    require_admin(&state.keys.caller(&headers)?)?;
+    let version = reload_content(&state).await?;
+    Ok(Json(json!({"content_version": version})).into_response())
+}
+
+/// Loads the content again beside the old one and swaps it in when valid; otherwise keeps
+/// the old content and returns every problem.
+pub async fn reload_content(state: &AppState) -> Result<String, ApiError> {
+    let _guard = state.reload_lock.lock().await;
+    let config_file = state.config_file.clone();
+    let loaded = tokio::task::spawn_blocking(move || Content::load(&config_file))
+        .await
+        .map_err(|_| ApiError::new(Code::Internal, "the reload task failed"))?;
+    match loaded {
+        Ok(content) => {
+            let version = content.version.clone();
+            let previous = state.service.content().version.clone();
+            state.service.swap_content(content);
+            state
+                .metrics
+                .reloads
+                .get_or_create(&StatusLabels {
+                    status: "ok".into(),
+                })
+                .inc();
+            tracing::info!(%previous, version = %version, "content reloaded");
+            Ok(version)
+        }
+        Err(diagnostics) => {
+            state
+                .metrics
+                .reloads
+                .get_or_create(&StatusLabels {
+                    status: "refused".into(),
+                })
+                .inc();
+            for diagnostic in diagnostics.iter() {
+                tracing::error!(problem = %diagnostic, "content refused");
+            }
+            let mut error = ApiError::new(
+                Code::InvalidContent,
+                format!(
+                    "the new content has {} problem(s); the old content keeps serving",
+                    diagnostics.len()
+                ),
+            );
+            error.details = diagnostics.iter().map(ToString::to_string).collect();
+            Err(error)
+        }
+    }
+}
+
+async fn readyz(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    state
+        .service
+        .store
+        .ping()
+        .await
+        .map_err(|_| ApiError::new(Code::Unavailable, "the store does not answer"))?;
+    Ok(
+        Json(json!({"status": "ready", "content_version": state.service.content().version}))
+            .into_response(),
+    )
+}
+
+async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
+    if let Ok(counts) = state.service.store.delivery_counts().await {
+        for status in [
+            DeliveryStatus::Pending,
+            DeliveryStatus::Failed,
+            DeliveryStatus::Delivered,
+        ] {
+            let count = counts
+                .iter()
+                .find(|(s, _)| *s == status)
+                .map_or(0, |(_, c)| *c);
+            state
+                .metrics
+                .backlog
+                .get_or_create(&StatusLabels {
+                    status: status.as_str().into(),
+                })
+                .set(count);
+        }
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.encode(),
+    )
+        .into_response()
+}

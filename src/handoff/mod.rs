@@ -1,0 +1,243 @@
+//! Hand-off delivery to the helpdesk: a background worker that POSTs queued deliveries from
+//! the store's outbox, signed the Standard Webhooks way, in order per conversation, retried
+//! with exponential backoff and jitter (honouring `Retry-After`) until the retry window runs
+//! out, then marked failed — never dropped. Without a URL, deliveries stay pending.
+
+pub mod sign;
+
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use tokio::sync::watch;
+
+use crate::store::{AttemptOutcome, Delivery, Store};
+
+use self::sign::Secret;
+
+/// Deliveries attempted at once (each from a different conversation).
+const PARALLEL: usize = 16;
+/// The longest a worker sleeps before looking at the outbox again.
+const IDLE_POLL: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Clone)]
+pub struct DeliveryConfig {
+    pub url: Option<String>,
+    pub secret: Option<Secret>,
+    pub timeout: Duration,
+    pub retry_window: SignedDuration,
+    pub first_backoff: SignedDuration,
+    pub max_backoff: SignedDuration,
+}
+
+impl DeliveryConfig {
+    pub fn new(
+        url: Option<String>,
+        secret: Option<Secret>,
+        timeout: Duration,
+        retry_window: SignedDuration,
+    ) -> Self {
+        DeliveryConfig {
+            url,
+            secret,
+            timeout,
+            retry_window,
+            first_backoff: SignedDuration::from_secs(5),
+            max_backoff: SignedDuration::from_mins(30),
+        }
+    }
+
+    /// The delay before attempt `attempts + 1`: doubling from `first_backoff`, capped, with
+    /// ±25% jitter so many failing deliveries do not retry in lockstep.
+    pub fn backoff(&self, attempts: i64) -> SignedDuration {
+        let exponent = attempts.clamp(0, 20) as u32;
+        let base = self
+            .first_backoff
+            .as_millis()
+            .saturating_mul(1i128 << exponent);
+        let capped = base.min(self.max_backoff.as_millis()) as f64;
+        let jittered = capped * (0.75 + fastrand::f64() * 0.5);
+        SignedDuration::from_millis(jittered as i64)
+    }
+}
+
+/// Counts what the worker did, for metrics.
+pub trait DeliveryObserver: Send + Sync {
+    fn attempted(&self, kind: &str, outcome: &str);
+}
+
+/// Runs until `shutdown` turns true: finishes the attempts under way, then returns.
+pub async fn run_worker(
+    store: Store,
+    config: DeliveryConfig,
+    observer: std::sync::Arc<dyn DeliveryObserver>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(config.timeout)
+        .connect_timeout(config.timeout)
+        .no_proxy()
+        .build()
+        .expect("an HTTP client with a timeout and no redirects builds");
+    let queued = store.deliveries_queued();
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let mut worked = false;
+        if config.url.is_some() {
+            match store.due_deliveries(Timestamp::now(), PARALLEL).await {
+                Ok(due) if !due.is_empty() => {
+                    worked = true;
+                    // Each due delivery is the oldest of its conversation: safe to run together.
+                    let mut attempts = tokio::task::JoinSet::new();
+                    for delivery in due {
+                        let (client, store, config, observer) = (
+                            client.clone(),
+                            store.clone(),
+                            config.clone(),
+                            observer.clone(),
+                        );
+                        attempts.spawn(async move {
+                            attempt(&client, &store, &config, observer.as_ref(), delivery).await
+                        });
+                    }
+                    while attempts.join_next().await.is_some() {}
+                }
+                Ok(_) => {}
+                Err(error) => tracing::error!(%error, "cannot read the outbox"),
+            }
+        }
+        if worked {
+            continue;
+        }
+        let wait = match store.next_due_at().await {
+            Ok(Some(next)) if config.url.is_some() => {
+                let millis = next
+                    .duration_since(Timestamp::now())
+                    .as_millis()
+                    .clamp(10, IDLE_POLL.as_millis() as i128);
+                Duration::from_millis(millis as u64)
+            }
+            _ => IDLE_POLL,
+        };
+        tokio::select! {
+            _ = queued.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+async fn attempt(
+    client: &reqwest::Client,
+    store: &Store,
+    config: &DeliveryConfig,
+    observer: &dyn DeliveryObserver,
+    delivery: Delivery,
+) {
+    let Some(url) = &config.url else { return };
+    let timestamp = Timestamp::now().as_second();
+    let mut request = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("webhook-id", &delivery.id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("idempotency-key", &delivery.id);
+    if let Some(secret) = &config.secret {
+        request = request.header(
+            "webhook-signature",
+            secret.sign(&delivery.id, timestamp, delivery.payload.as_bytes()),
+        );
+    }
+    let result = request.body(delivery.payload.clone()).send().await;
+    let now = Timestamp::now();
+    let (outcome, label) = match result {
+        Ok(response) if response.status().is_success() => (AttemptOutcome::Delivered, "delivered"),
+        Ok(response) => {
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.trim().parse::<i64>().ok())
+                .map(|seconds| SignedDuration::from_secs(seconds.clamp(0, 24 * 3600)));
+            let error = format!("HTTP {}", response.status().as_u16());
+            (
+                next_step(config, &delivery, now, error, retry_after),
+                "retry",
+            )
+        }
+        Err(error) => {
+            let error = if error.is_timeout() {
+                "timed out".to_string()
+            } else {
+                without_url(&error)
+            };
+            (next_step(config, &delivery, now, error, None), "retry")
+        }
+    };
+    let label = match &outcome {
+        AttemptOutcome::Failed { .. } => "failed",
+        _ => label,
+    };
+    match &outcome {
+        AttemptOutcome::Delivered => {
+            tracing::info!(delivery = %delivery.id, kind = %delivery.kind, attempts = delivery.attempts + 1, "delivered")
+        }
+        AttemptOutcome::RetryAt { at, error } => {
+            tracing::warn!(delivery = %delivery.id, %error, retry_at = %at, "delivery failed, will retry")
+        }
+        AttemptOutcome::Failed { error } => {
+            tracing::error!(delivery = %delivery.id, %error, "delivery failed for good; retry it from /v1/handoffs")
+        }
+    }
+    observer.attempted(&delivery.kind, label);
+    if let Err(error) = store.record_attempt(&delivery.id, outcome, now).await {
+        tracing::error!(%error, delivery = %delivery.id, "cannot record a delivery attempt");
+    }
+}
+
+fn next_step(
+    config: &DeliveryConfig,
+    delivery: &Delivery,
+    now: Timestamp,
+    error: String,
+    retry_after: Option<SignedDuration>,
+) -> AttemptOutcome {
+    let delay = config.backoff(delivery.attempts);
+    let delay = retry_after.map_or(delay, |asked| asked.max(delay));
+    let at = now.checked_add(delay).unwrap_or(now);
+    let deadline = delivery
+        .window_start
+        .checked_add(config.retry_window)
+        .unwrap_or(now);
+    if at > deadline {
+        AttemptOutcome::Failed { error }
+    } else {
+        AttemptOutcome::RetryAt { at, error }
+    }
+}
+
+/// A transport error without the URL, which may carry credentials.
+fn without_url(error: &reqwest::Error) -> String {
+    let text = error.without_url_ref().to_string();
+    if error.is_connect() {
+        format!("cannot connect: {text}")
+    } else {
+        text
+    }
+}
+
+trait WithoutUrl {
+    fn without_url_ref(&self) -> String;
+}
+
+impl WithoutUrl for reqwest::Error {
+    fn without_url_ref(&self) -> String {
+        let mut text = self.to_string();
+        if let Some(url) = self.url() {
+            text = text.replace(url.as_str(), "<handoff url>");
+        }
+        text
+    }
+}

@@ -1,0 +1,689 @@
+//! The SQLite store: one file, WAL journal, `synchronous=FULL` so an acknowledged commit
+//! survives a crash or power loss.
+//!
+//! All writes go through one writer thread that drains whatever requests are waiting and
+//! commits them in one transaction (group commit), each in its own savepoint so one failing
+//! turn never takes the others down. Reads run on a small pool of read-only connections, which
+//! WAL lets proceed beside the writer.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use jiff::Timestamp;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use tokio::sync::{mpsc, oneshot, Notify};
+
+use super::*;
+
+/// The most write requests committed in one transaction.
+const MAX_BATCH: usize = 512;
+/// Read connections kept open.
+const MAX_READERS: usize = 8;
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    jobs: mpsc::UnboundedSender<Job>,
+    readers: Mutex<Vec<Connection>>,
+    queued: Arc<Notify>,
+}
+
+enum Job {
+    Turn(
+        Box<TurnWrite>,
+        oneshot::Sender<Result<CommitOutcome, StoreError>>,
+    ),
+    Update {
+        channel: String,
+        conversation_id: String,
+        message: NewMessage,
+        now: Timestamp,
+        change: Box<dyn FnOnce(&mut ConversationState) + Send>,
+        reply: oneshot::Sender<Result<bool, StoreError>>,
+    },
+    Attempt {
+        id: String,
+        outcome: AttemptOutcome,
+        now: Timestamp,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
+    Retry {
+        id: String,
+        now: Timestamp,
+        reply: oneshot::Sender<Result<RetryOutcome, StoreError>>,
+    },
+    Close(oneshot::Sender<()>),
+}
+
+/// A job's result, held until its transaction commits.
+enum Done {
+    Turn(
+        oneshot::Sender<Result<CommitOutcome, StoreError>>,
+        Result<CommitOutcome, StoreError>,
+    ),
+    Update(
+        oneshot::Sender<Result<bool, StoreError>>,
+        Result<bool, StoreError>,
+    ),
+    Attempt(
+        oneshot::Sender<Result<(), StoreError>>,
+        Result<(), StoreError>,
+    ),
+    Retry(
+        oneshot::Sender<Result<RetryOutcome, StoreError>>,
+        Result<RetryOutcome, StoreError>,
+    ),
+}
+
+impl SqliteStore {
+    /// Opens (creating it and its folder if needed) the database file.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let open_error = |message: String| StoreError::Open {
+            path: path.display().to_string(),
+            message,
+        };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| open_error(e.to_string()))?;
+        }
+        let writer = Connection::open(path).map_err(|e| open_error(e.to_string()))?;
+        writer.busy_timeout(std::time::Duration::from_secs(10))?;
+        let mode: String = writer.query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(open_error(format!(
+                "cannot use WAL journal mode (got {mode})"
+            )));
+        }
+        writer.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;")?;
+        writer.execute_batch(include_str!("schema.sql"))?;
+
+        let (jobs, receiver) = mpsc::unbounded_channel();
+        let queued = Arc::new(Notify::new());
+        let notify = queued.clone();
+        std::thread::Builder::new()
+            .name("firstline-sqlite-writer".into())
+            .spawn(move || write_loop(writer, receiver, notify))
+            .map_err(|e| open_error(e.to_string()))?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                jobs,
+                readers: Mutex::new(Vec::new()),
+                queued,
+            }),
+        })
+    }
+
+    pub fn deliveries_queued(&self) -> Arc<Notify> {
+        self.inner.queued.clone()
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        query: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = inner
+                .readers
+                .lock()
+                .map(|mut pool| pool.pop())
+                .unwrap_or(None);
+            let connection = match pooled {
+                Some(connection) => connection,
+                None => {
+                    let connection = Connection::open(&inner.path)?;
+                    connection.busy_timeout(std::time::Duration::from_secs(10))?;
+                    connection.execute_batch("PRAGMA query_only=ON;")?;
+                    connection
+                }
+            };
+            let result = query(&connection);
+            if let Ok(mut pool) = inner.readers.lock() {
+                if pool.len() < MAX_READERS {
+                    pool.push(connection);
+                }
+            }
+            result
+        })
+        .await
+        .map_err(|_| StoreError::WriterGone)?
+    }
+
+    async fn submit<T>(
+        &self,
+        job: Job,
+        reply: oneshot::Receiver<Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        self.inner
+            .jobs
+            .send(job)
+            .map_err(|_| StoreError::WriterGone)?;
+        reply.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    pub async fn lookup_inbound(
+        &self,
+        channel: &str,
+        message_id: &str,
+    ) -> Result<Option<StoredResponse>, StoreError> {
+        let (channel, message_id) = (channel.to_string(), message_id.to_string());
+        self.read(move |db| {
+            let mut statement = db.prepare_cached(
+                "SELECT request_hash, response FROM inbound WHERE channel = ?1 AND message_id = ?2",
+            )?;
+            let found = statement
+                .query_row(params![channel, message_id], |row| {
+                    Ok(StoredResponse {
+                        request_hash: row.get(0)?,
+                        body: Bytes::from(row.get::<_, Vec<u8>>(1)?),
+                    })
+                })
+                .optional()?;
+            Ok(found)
+        })
+        .await
+    }
+
+    pub async fn load_conversation(
+        &self,
+        channel: &str,
+        conversation_id: &str,
+    ) -> Result<Option<ConversationRecord>, StoreError> {
+        let (channel, conversation_id) = (channel.to_string(), conversation_id.to_string());
+        self.read(move |db| read_conversation(db, &channel, &conversation_id))
+            .await
+    }
+
+    pub async fn commit_turn(&self, turn: TurnWrite) -> Result<CommitOutcome, StoreError> {
+        let (reply, receiver) = oneshot::channel();
+        self.submit(Job::Turn(Box::new(turn), reply), receiver)
+            .await
+    }
+
+    pub async fn history(
+        &self,
+        channel: &str,
+        conversation_id: &str,
+        limit: usize,
+    ) -> Result<Vec<MessageRecord>, StoreError> {
+        let (channel, conversation_id) = (channel.to_string(), conversation_id.to_string());
+        self.read(move |db| {
+            let mut statement = db.prepare_cached(
+                "SELECT seq, direction, message_id, text, meta, created_at FROM messages
+                 WHERE channel = ?1 AND conversation_id = ?2 ORDER BY seq DESC LIMIT ?3",
+            )?;
+            let rows =
+                statement.query_map(params![channel, conversation_id, limit as i64], |row| {
+                    let meta: String = row.get(4)?;
+                    Ok(MessageRecord {
+                        seq: row.get(0)?,
+                        direction: Direction::parse(&row.get::<_, String>(1)?),
+                        message_id: row.get(2)?,
+                        text: row.get(3)?,
+                        meta: serde_json::from_str(&meta).unwrap_or(serde_json::Value::Null),
+                        at: from_millis(row.get(5)?),
+                    })
+                })?;
+            let mut messages = rows.collect::<Result<Vec<_>, _>>()?;
+            messages.reverse();
+            Ok(messages)
+        })
+        .await
+    }
+
+    pub async fn update_conversation(
+        &self,
+        channel: &str,
+        conversation_id: &str,
+        message: NewMessage,
+        now: Timestamp,
+        change: Box<dyn FnOnce(&mut ConversationState) + Send>,
+    ) -> Result<bool, StoreError> {
+        let (reply, receiver) = oneshot::channel();
+        let job = Job::Update {
+            channel: channel.into(),
+            conversation_id: conversation_id.into(),
+            message,
+            now,
+            change,
+            reply,
+        };
+        self.submit(job, receiver).await
+    }
+
+    pub async fn due_deliveries(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        self.read(move |db| {
+            let mut statement = db.prepare_cached(&format!(
+                "SELECT {DELIVERY_COLUMNS} FROM outbox o
+                 WHERE o.status = 'pending' AND o.next_attempt_at <= ?1
+                   AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.channel = o.channel
+                       AND p.conversation_id = o.conversation_id AND p.status = 'pending' AND p.seq < o.seq)
+                 ORDER BY o.seq LIMIT ?2"
+            ))?;
+            let rows = statement.query_map(params![millis(now), limit as i64], delivery_from_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    pub async fn next_due_at(&self) -> Result<Option<Timestamp>, StoreError> {
+        self.read(|db| {
+            let next: Option<i64> = db.query_row(
+                "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'",
+                [],
+                |row| row.get(0),
+            )?;
+            Ok(next.map(from_millis))
+        })
+        .await
+    }
+
+    pub async fn record_attempt(
+        &self,
+        id: &str,
+        outcome: AttemptOutcome,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let (reply, receiver) = oneshot::channel();
+        self.submit(
+            Job::Attempt {
+                id: id.into(),
+                outcome,
+                now,
+                reply,
+            },
+            receiver,
+        )
+        .await
+    }
+
+    pub async fn list_deliveries(
+        &self,
+        status: DeliveryStatus,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        self.read(move |db| {
+            let mut statement = db.prepare_cached(&format!(
+                "SELECT {DELIVERY_COLUMNS} FROM outbox o WHERE o.status = ?1 ORDER BY o.seq LIMIT ?2"
+            ))?;
+            let rows = statement.query_map(params![status.as_str(), limit as i64], delivery_from_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    pub async fn retry_delivery(
+        &self,
+        id: &str,
+        now: Timestamp,
+    ) -> Result<RetryOutcome, StoreError> {
+        let (reply, receiver) = oneshot::channel();
+        self.submit(
+            Job::Retry {
+                id: id.into(),
+                now,
+                reply,
+            },
+            receiver,
+        )
+        .await
+    }
+
+    pub async fn delivery_counts(&self) -> Result<Vec<(DeliveryStatus, i64)>, StoreError> {
+        self.read(|db| {
+            let mut statement =
+                db.prepare_cached("SELECT status, COUNT(*) FROM outbox GROUP BY status")?;
+            let rows = statement.query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+            })?;
+            let mut counts = Vec::new();
+            for row in rows {
+                let (status, count) = row?;
+                if let Some(status) = DeliveryStatus::parse(&status) {
+                    counts.push((status, count));
+                }
+            }
+            Ok(counts)
+        })
+        .await
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|db| Ok(db.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await
+    }
+
+    pub async fn close(&self) {
+        let (reply, receiver) = oneshot::channel();
+        if self.inner.jobs.send(Job::Close(reply)).is_ok() {
+            let _ = receiver.await;
+        }
+    }
+}
+
+const DELIVERY_COLUMNS: &str =
+    "o.seq, o.id, o.channel, o.conversation_id, o.kind, o.payload, o.status, o.attempts,
+    o.next_attempt_at, o.window_start, o.last_error, o.created_at, o.delivered_at";
+
+fn delivery_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
+    let status: String = row.get(6)?;
+    Ok(Delivery {
+        seq: row.get(0)?,
+        id: row.get(1)?,
+        channel: row.get(2)?,
+        conversation_id: row.get(3)?,
+        kind: row.get(4)?,
+        payload: row.get(5)?,
+        status: DeliveryStatus::parse(&status).unwrap_or(DeliveryStatus::Pending),
+        attempts: row.get(7)?,
+        next_attempt_at: from_millis(row.get(8)?),
+        window_start: from_millis(row.get(9)?),
+        last_error: row.get(10)?,
+        created_at: from_millis(row.get(11)?),
+        delivered_at: row.get::<_, Option<i64>>(12)?.map(from_millis),
+    })
+}
+
+fn read_conversation(
+    db: &Connection,
+    channel: &str,
+    conversation_id: &str,
+) -> Result<Option<ConversationRecord>, StoreError> {
+    let mut statement = db.prepare_cached("SELECT state, version, customer FROM conversations WHERE channel = ?1 AND conversation_id = ?2")?;
+    let row = statement
+        .query_row(params![channel, conversation_id], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })
+        .optional()?;
+    match row {
+        None => Ok(None),
+        Some((state, version, customer)) => Ok(Some(ConversationRecord {
+            state: serde_json::from_str(&state)
+                .map_err(|e| StoreError::Corrupt(format!("conversation state: {e}")))?,
+            version,
+            customer: serde_json::from_str(&customer).unwrap_or(serde_json::Value::Null),
+        })),
+    }
+}
+
+fn write_loop(mut db: Connection, mut jobs: mpsc::UnboundedReceiver<Job>, queued: Arc<Notify>) {
+    while let Some(first) = jobs.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut close = Vec::new();
+        let mut done = Vec::new();
+        let mut delivery_added = false;
+        let transaction = db.transaction_with_behavior(TransactionBehavior::Immediate);
+        let mut transaction = match transaction {
+            Ok(transaction) => transaction,
+            Err(error) => {
+                tracing::error!(%error, "cannot start a write transaction");
+                for job in batch {
+                    fail(job, &error);
+                }
+                continue;
+            }
+        };
+        for job in batch {
+            if let Job::Close(reply) = job {
+                close.push(reply);
+                continue;
+            }
+            let outcome = match transaction.savepoint() {
+                Ok(mut savepoint) => {
+                    let outcome = apply(&mut savepoint, job, &mut delivery_added);
+                    let committed = outcome.succeeded();
+                    let finish = if committed {
+                        savepoint.commit()
+                    } else {
+                        savepoint.rollback()
+                    };
+                    if let Err(error) = finish {
+                        tracing::error!(%error, "savepoint failed");
+                    }
+                    outcome
+                }
+                Err(error) => {
+                    fail(job, &error);
+                    continue;
+                }
+            };
+            done.push(outcome);
+        }
+        match transaction.commit() {
+            Ok(()) => {
+                for outcome in done {
+                    outcome.send();
+                }
+                if delivery_added {
+                    queued.notify_one();
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, "write transaction failed to commit");
+                for outcome in done {
+                    outcome.fail(&error);
+                }
+            }
+        }
+        if !close.is_empty() {
+            for reply in close {
+                let _ = reply.send(());
+            }
+            return;
+        }
+    }
+}
+
+fn fail(job: Job, error: &rusqlite::Error) {
+    let error = || StoreError::Transaction(error.to_string());
+    match job {
+        Job::Turn(_, reply) => drop(reply.send(Err(error()))),
+        Job::Update { reply, .. } => drop(reply.send(Err(error()))),
+        Job::Attempt { reply, .. } => drop(reply.send(Err(error()))),
+        Job::Retry { reply, .. } => drop(reply.send(Err(error()))),
+        Job::Close(reply) => drop(reply.send(())),
+    }
+}
+
+impl Done {
+    fn succeeded(&self) -> bool {
+        match self {
+            Done::Turn(_, result) => matches!(result, Ok(CommitOutcome::Committed)),
+            Done::Update(_, result) => result.is_ok(),
+            Done::Attempt(_, result) => result.is_ok(),
+            Done::Retry(_, result) => result.is_ok(),
+        }
+    }
+
+    fn send(self) {
+        match self {
+            Done::Turn(reply, result) => drop(reply.send(result)),
+            Done::Update(reply, result) => drop(reply.send(result)),
+            Done::Attempt(reply, result) => drop(reply.send(result)),
+            Done::Retry(reply, result) => drop(reply.send(result)),
+        }
+    }
+
+    fn fail(self, error: &rusqlite::Error) {
+        let error = StoreError::Transaction(error.to_string());
+        match self {
+            Done::Turn(reply, _) => drop(reply.send(Err(error))),
+            Done::Update(reply, _) => drop(reply.send(Err(error))),
+            Done::Attempt(reply, _) => drop(reply.send(Err(error))),
+            Done::Retry(reply, _) => drop(reply.send(Err(error))),
+        }
+    }
+}
+
+fn apply(db: &mut rusqlite::Savepoint<'_>, job: Job, delivery_added: &mut bool) -> Done {
+    match job {
+        Job::Turn(turn, reply) => {
+            let result = write_turn(db, &turn);
+            if matches!(result, Ok(CommitOutcome::Committed)) && !turn.deliveries.is_empty() {
+                *delivery_added = true;
+            }
+            Done::Turn(reply, result)
+        }
+        Job::Update {
+            channel,
+            conversation_id,
+            message,
+            now,
+            change,
+            reply,
+        } => Done::Update(
+            reply,
+            write_update(db, &channel, &conversation_id, message, now, change),
+        ),
+        Job::Attempt {
+            id,
+            outcome,
+            now,
+            reply,
+        } => Done::Attempt(reply, write_attempt(db, &id, outcome, now)),
+        Job::Retry { id, now, reply } => {
+            let result = write_retry(db, &id, now);
+            if matches!(result, Ok(RetryOutcome::Requeued)) {
+                *delivery_added = true;
+            }
+            Done::Retry(reply, result)
+        }
+        Job::Close(_) => unreachable!("close jobs are handled by the loop"),
+    }
+}
+
+fn write_turn(db: &Connection, turn: &TurnWrite) -> Result<CommitOutcome, StoreError> {
+    let now = millis(turn.now);
+    let inserted = db.prepare_cached(
+        "INSERT INTO inbound (channel, message_id, conversation_id, request_hash, response, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+    )?
+    .execute(params![turn.channel, turn.message_id, turn.conversation_id, turn.request_hash, turn.response.as_ref(), now])?;
+    if inserted == 0 {
+        return Ok(CommitOutcome::Duplicate);
+    }
+    let state =
+        serde_json::to_string(&turn.state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let customer = turn.customer.to_string();
+    let written = match turn.expected_version {
+        None => db
+            .prepare_cached(
+                "INSERT INTO conversations (channel, conversation_id, state, customer, version, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5) ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![turn.channel, turn.conversation_id, state, customer, now])?,
+        Some(version) => db
+            .prepare_cached(
+                "UPDATE conversations SET state = ?3, customer = ?4, version = version + 1, updated_at = ?5
+                 WHERE channel = ?1 AND conversation_id = ?2 AND version = ?6",
+            )?
+            .execute(params![turn.channel, turn.conversation_id, state, customer, now, version])?,
+    };
+    if written == 0 {
+        return Ok(CommitOutcome::Conflict);
+    }
+    for message in &turn.messages {
+        insert_message(db, &turn.channel, &turn.conversation_id, message, now)?;
+    }
+    for delivery in &turn.deliveries {
+        db.prepare_cached(
+            "INSERT INTO outbox (id, channel, conversation_id, kind, payload, status, attempts, next_attempt_at, window_start, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, ?6, ?6)",
+        )?
+        .execute(params![delivery.id, turn.channel, turn.conversation_id, delivery.kind, delivery.payload, now])?;
+    }
+    Ok(CommitOutcome::Committed)
+}
+
+fn insert_message(
+    db: &Connection,
+    channel: &str,
+    conversation_id: &str,
+    message: &NewMessage,
+    now: i64,
+) -> Result<(), StoreError> {
+    db.prepare_cached(
+        "INSERT INTO messages (channel, conversation_id, direction, message_id, text, meta, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![channel, conversation_id, message.direction.as_str(), message.message_id, message.text, message.meta.to_string(), now])?;
+    Ok(())
+}
+
+fn write_update(
+    db: &Connection,
+    channel: &str,
+    conversation_id: &str,
+    message: NewMessage,
+    now: Timestamp,
+    change: Box<dyn FnOnce(&mut ConversationState) + Send>,
+) -> Result<bool, StoreError> {
+    let Some(mut record) = read_conversation(db, channel, conversation_id)? else {
+        return Ok(false);
+    };
+    change(&mut record.state);
+    let state =
+        serde_json::to_string(&record.state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    db.prepare_cached(
+        "UPDATE conversations SET state = ?3, version = version + 1, updated_at = ?4 WHERE channel = ?1 AND conversation_id = ?2",
+    )?
+    .execute(params![channel, conversation_id, state, millis(now)])?;
+    insert_message(db, channel, conversation_id, &message, millis(now))?;
+    Ok(true)
+}
+
+fn write_attempt(
+    db: &Connection,
+    id: &str,
+    outcome: AttemptOutcome,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let now = millis(now);
+    match outcome {
+        AttemptOutcome::Delivered => db
+            .prepare_cached("UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?2, last_error = NULL WHERE id = ?1")?
+            .execute(params![id, now])?,
+        AttemptOutcome::RetryAt { at, error } => db
+            .prepare_cached("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3 WHERE id = ?1")?
+            .execute(params![id, millis(at), error])?,
+        AttemptOutcome::Failed { error } => db
+            .prepare_cached("UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?2 WHERE id = ?1")?
+            .execute(params![id, error])?,
+    };
+    Ok(())
+}
+
+fn write_retry(db: &Connection, id: &str, now: Timestamp) -> Result<RetryOutcome, StoreError> {
+    let status: Option<String> = db
+        .prepare_cached("SELECT status FROM outbox WHERE id = ?1")?
+        .query_row(params![id], |row| row.get(0))
+        .optional()?;
+    match status.as_deref() {
+        None => Ok(RetryOutcome::NotFound),
+        Some("delivered") => Ok(RetryOutcome::AlreadyDelivered),
+        Some(_) => {
+            db.prepare_cached("UPDATE outbox SET status = 'pending', next_attempt_at = ?2, window_start = ?2 WHERE id = ?1")?
+                .execute(params![id, millis(now)])?;
+            Ok(RetryOutcome::Requeued)
+        }
+    }
+}
