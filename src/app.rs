@@ -16,6 +16,7 @@ use tokio::sync::watch;
 
 use crate::api::metrics::Metrics;
 use crate::api::{self, AppState, Keys};
+pub use crate::clock::Clock;
 use crate::content::Content;
 use crate::handoff::sign::Secret;
 use crate::handoff::{self, DeliveryConfig};
@@ -37,6 +38,9 @@ pub struct AppConfig {
     pub watch_content: bool,
     /// How often the content watcher looks at file times.
     pub watch_interval: Duration,
+    /// The first retry delay of a failed delivery (it doubles up to 30 minutes).
+    pub handoff_first_backoff: SignedDuration,
+    pub clock: Clock,
 }
 
 impl AppConfig {
@@ -98,6 +102,8 @@ impl AppConfig {
             max_text_chars: server.max_text_chars.unwrap_or(4000).clamp(1, 16_000),
             watch_content: server.watch_content.unwrap_or(true),
             watch_interval: Duration::from_secs(1),
+            handoff_first_backoff: SignedDuration::from_secs(5),
+            clock: Clock::system(),
         })
     }
 }
@@ -134,6 +140,7 @@ impl Application {
             config_file: config.config_file.clone(),
             max_text_chars: config.max_text_chars,
             reload_lock: tokio::sync::Mutex::new(()),
+            clock: config.clock.clone(),
         });
         Ok(Application {
             listener,
@@ -171,6 +178,7 @@ impl Application {
             config.handoff_retry_window,
         );
         let worker = tokio::spawn(handoff::run_worker(
+            config.clock.clone(),
             state.service.store.clone(),
             delivery,
             state.metrics.clone(),

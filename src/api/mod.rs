@@ -122,6 +122,8 @@ pub struct AppState {
     pub max_text_chars: usize,
     /// Serializes reloads (admin request and file watcher).
     pub reload_lock: tokio::sync::Mutex<()>,
+    /// The only clock the service reads.
+    pub clock: crate::app::Clock,
 }
 
 /// The application's routes, ready to serve or to call with `oneshot` in tests.
@@ -189,6 +191,21 @@ async fn record_request(
     response
 }
 
+/// The authenticated caller. As an extractor it runs before the body is read, so a request
+/// without a valid key is a 401 whatever its body.
+pub struct Authenticated(pub Caller);
+
+impl axum::extract::FromRequestParts<Arc<AppState>> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        state.keys.caller(&parts.headers).map(Authenticated)
+    }
+}
+
 /// JSON body extractor whose rejections use the API's error shape.
 pub struct ApiJson<T>(pub T);
 
@@ -227,16 +244,15 @@ struct CustomerBody {
 
 async fn post_message(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Authenticated(caller): Authenticated,
     ApiJson(body): ApiJson<MessageBody>,
 ) -> Result<Response, ApiError> {
-    let caller = state.keys.caller(&headers)?;
     let request = validate_message(body, state.max_text_chars)?;
     authorize_channel(&caller, &request.channel)?;
     let started = Instant::now();
     let outcome = state
         .service
-        .handle_message(&request, Timestamp::now())
+        .handle_message(&request, state.clock.now())
         .await?;
     if let Some(decision) = &outcome.decision {
         let metrics = &state.metrics;
@@ -406,10 +422,9 @@ fn require_admin(caller: &Caller) -> Result<(), ApiError> {
 
 async fn get_conversation(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Authenticated(caller): Authenticated,
     path: Result<Path<(String, String)>, axum::extract::rejection::PathRejection>,
 ) -> Result<Response, ApiError> {
-    let caller = state.keys.caller(&headers)?;
     let Path((channel, conversation_id)) = path?;
     authorize_channel(&caller, &channel)?;
     let store = &state.service.store;
@@ -450,10 +465,9 @@ async fn get_conversation(
 
 async fn handback(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Authenticated(caller): Authenticated,
     path: Result<Path<(String, String)>, axum::extract::rejection::PathRejection>,
 ) -> Result<Response, ApiError> {
-    let caller = state.keys.caller(&headers)?;
     let Path((channel, conversation_id)) = path?;
     authorize_channel(&caller, &channel)?;
     let message = NewMessage {
@@ -473,7 +487,7 @@ async fn handback(
             &channel,
             &conversation_id,
             message,
-            Timestamp::now(),
+            state.clock.now(),
             change,
         )
         .await
@@ -499,17 +513,16 @@ struct AgentMessageBody {
 
 async fn agent_message(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Authenticated(caller): Authenticated,
     path: Result<Path<(String, String)>, axum::extract::rejection::PathRejection>,
     ApiJson(body): ApiJson<AgentMessageBody>,
 ) -> Result<Response, ApiError> {
-    let caller = state.keys.caller(&headers)?;
     let Path((channel, conversation_id)) = path?;
     authorize_channel(&caller, &channel)?;
     if body.text.trim().is_empty() || body.text.chars().count() > state.max_text_chars * 4 {
         return Err(ApiError::invalid("`text` is empty or too long"));
     }
-    let now = Timestamp::now();
+    let now = state.clock.now();
     let queue = body.queue.clone();
     let message = NewMessage {
         direction: Direction::Agent,
@@ -548,10 +561,9 @@ struct SearchQuery {
 
 async fn kb_search(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    _authenticated: Authenticated,
     query: Result<Query<SearchQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    state.keys.caller(&headers)?;
     let Query(query) = query?;
     if query.q.chars().count() > state.max_text_chars {
         return Err(ApiError::invalid("`q` is too long"));
@@ -586,10 +598,10 @@ struct HandoffQuery {
 
 async fn list_handoffs(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Authenticated(caller): Authenticated,
     query: Result<Query<HandoffQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    require_admin(&state.keys.caller(&headers)?)?;
+    require_admin(&caller)?;
     let Query(query) = query?;
     let status = match query.status.as_deref() {
         None => DeliveryStatus::Pending,
@@ -616,15 +628,15 @@ async fn list_handoffs(
 
 async fn retry_handoff(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Authenticated(caller): Authenticated,
     path: Result<Path<String>, axum::extract::rejection::PathRejection>,
 ) -> Result<Response, ApiError> {
-    require_admin(&state.keys.caller(&headers)?)?;
+    require_admin(&caller)?;
     let Path(id) = path?;
     match state
         .service
         .store
-        .retry_delivery(&id, Timestamp::now())
+        .retry_delivery(&id, state.clock.now())
         .await
         .map_err(crate::service::ServiceError::from)?
     {
@@ -643,9 +655,9 @@ async fn retry_handoff(
 
 async fn reload(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Authenticated(caller): Authenticated,
 ) -> Result<Response, ApiError> {
-    require_admin(&state.keys.caller(&headers)?)?;
+    require_admin(&caller)?;
     let version = reload_content(&state).await?;
     Ok(Json(json!({"content_version": version})).into_response())
 }

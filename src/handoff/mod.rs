@@ -67,6 +67,7 @@ pub trait DeliveryObserver: Send + Sync {
 
 /// Runs until `shutdown` turns true: finishes the attempts under way, then returns.
 pub async fn run_worker(
+    clock: crate::clock::Clock,
     store: Store,
     config: DeliveryConfig,
     observer: std::sync::Arc<dyn DeliveryObserver>,
@@ -86,20 +87,22 @@ pub async fn run_worker(
         }
         let mut worked = false;
         if config.url.is_some() {
-            match store.due_deliveries(Timestamp::now(), PARALLEL).await {
+            match store.due_deliveries(clock.now(), PARALLEL).await {
                 Ok(due) if !due.is_empty() => {
                     worked = true;
                     // Each due delivery is the oldest of its conversation: safe to run together.
                     let mut attempts = tokio::task::JoinSet::new();
                     for delivery in due {
-                        let (client, store, config, observer) = (
+                        let (client, store, config, observer, clock) = (
                             client.clone(),
                             store.clone(),
                             config.clone(),
                             observer.clone(),
+                            clock.clone(),
                         );
                         attempts.spawn(async move {
-                            attempt(&client, &store, &config, observer.as_ref(), delivery).await
+                            let observer = observer.as_ref();
+                            attempt(&client, &store, &config, observer, &clock, delivery).await
                         });
                     }
                     while attempts.join_next().await.is_some() {}
@@ -114,7 +117,7 @@ pub async fn run_worker(
         let wait = match store.next_due_at().await {
             Ok(Some(next)) if config.url.is_some() => {
                 let millis = next
-                    .duration_since(Timestamp::now())
+                    .duration_since(clock.now())
                     .as_millis()
                     .clamp(10, IDLE_POLL.as_millis() as i128);
                 Duration::from_millis(millis as u64)
@@ -134,9 +137,11 @@ async fn attempt(
     store: &Store,
     config: &DeliveryConfig,
     observer: &dyn DeliveryObserver,
+    clock: &crate::clock::Clock,
     delivery: Delivery,
 ) {
     let Some(url) = &config.url else { return };
+    // The signature's timestamp is the real time: receivers check it against their clock.
     let timestamp = Timestamp::now().as_second();
     let mut request = client
         .post(url)
@@ -151,7 +156,7 @@ async fn attempt(
         );
     }
     let result = request.body(delivery.payload.clone()).send().await;
-    let now = Timestamp::now();
+    let now = clock.now();
     let (outcome, label) = match result {
         Ok(response) if response.status().is_success() => (AttemptOutcome::Delivered, "delivered"),
         Ok(response) => {

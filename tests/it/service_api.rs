@@ -1,0 +1,707 @@
+//! The HTTP API against a real server on port 0 with its own SQLite file: exactly one decision
+//! per message, durability across restarts, silence while a person owns the conversation,
+//! sessions, content reload, graceful shutdown, the error shape, metrics and OpenAPI.
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use jiff::SignedDuration;
+use serde_json::{json, Value};
+
+use crate::server::{
+    message, Mode, Options, Receiver, TestApp, ADMIN_KEY, SUNDAY_NIGHT, WEB_KEY, WHATSAPP_KEY,
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_gets_the_decision_and_a_retry_gets_the_same_bytes() {
+    let app = TestApp::spawn(Options::default()).await;
+    let body = message("c1", "m1", "How much does shipping cost?");
+    let send = || async {
+        let response = app
+            .client
+            .post(format!("{}/v1/messages", app.base))
+            .bearer_auth(WEB_KEY)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.bytes().await.unwrap()
+    };
+    let first = send().await;
+    let decision: Value = serde_json::from_slice(&first).unwrap();
+    assert_eq!(decision["conversation_id"], "c1");
+    assert_eq!(decision["message_id"], "c1/m1");
+    assert_eq!(decision["action"], "answered");
+    assert_eq!(decision["article"]["id"], "shipping-costs");
+    assert_eq!(decision["replies"][0]["kind"], "autoresponse");
+    assert_eq!(decision["content_version"].as_str().unwrap().len(), 12);
+    // Later retries, even after the clock moved, get the stored bytes.
+    app.clock.advance(SignedDuration::from_hours(5));
+    assert_eq!(send().await, first);
+    let (status, conversation) = app.get("/v1/conversations/web/c1", Some(WEB_KEY)).await;
+    assert_eq!(status, 200);
+    let customer_messages = conversation["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["direction"] == "customer")
+        .count();
+    assert_eq!(customer_messages, 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_message_sent_concurrently_is_decided_once() {
+    let app = TestApp::spawn(Options::default()).await;
+    let body = message("c-race", "m-race", "I want to talk to a person");
+    let mut requests = Vec::new();
+    for _ in 0..24 {
+        let (client, url, body) = (
+            app.client.clone(),
+            format!("{}/v1/messages", app.base),
+            body.clone(),
+        );
+        requests.push(tokio::spawn(async move {
+            let response = client
+                .post(url)
+                .bearer_auth(WEB_KEY)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.bytes().await.unwrap())
+        }));
+    }
+    let mut bodies = Vec::new();
+    for request in requests {
+        let (status, bytes) = request.await.unwrap();
+        assert_eq!(status, 200);
+        bodies.push(bytes);
+    }
+    assert!(
+        bodies.windows(2).all(|pair| pair[0] == pair[1]),
+        "every client gets the same bytes"
+    );
+    let (_, conversation) = app
+        .get("/v1/conversations/web/c-race", Some(ADMIN_KEY))
+        .await;
+    let messages = conversation["messages"].as_array().unwrap();
+    assert_eq!(
+        messages
+            .iter()
+            .filter(|m| m["direction"] == "customer")
+            .count(),
+        1
+    );
+    let (_, pending) = app
+        .get("/v1/handoffs?status=pending", Some(ADMIN_KEY))
+        .await;
+    assert_eq!(
+        pending["handoffs"].as_array().unwrap().len(),
+        1,
+        "one hand-off, not one per client"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_messages_of_one_conversation_lose_no_update() {
+    let app = TestApp::spawn(Options::default()).await;
+    let mut requests = Vec::new();
+    for index in 0..16 {
+        let (client, url) = (app.client.clone(), format!("{}/v1/messages", app.base));
+        let body = message(
+            "c-busy",
+            &format!("m{index}"),
+            "How much does shipping cost?",
+        );
+        requests.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(WEB_KEY)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    for request in requests {
+        assert_eq!(request.await.unwrap(), 200);
+    }
+    let (_, conversation) = app.get("/v1/conversations/web/c-busy", Some(WEB_KEY)).await;
+    let messages = conversation["messages"].as_array().unwrap();
+    assert_eq!(
+        messages
+            .iter()
+            .filter(|m| m["direction"] == "customer")
+            .count(),
+        16
+    );
+    // Every turn was decided on top of the previous one: one autoresponse in the session.
+    let autoresponses = messages
+        .iter()
+        .filter(|m| m["meta"]["kind"] == "autoresponse")
+        .count();
+    assert_eq!(autoresponses, 1);
+    assert_eq!(conversation["version"], 16);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_different_text_under_the_same_message_id_is_a_conflict() {
+    let app = TestApp::spawn(Options::default()).await;
+    assert_eq!(
+        app.say("c1", "m1", "How much does shipping cost?").await.0,
+        200
+    );
+    let (status, body) = app.say("c1", "m1", "Something else entirely").await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"]["code"], "conflict");
+    // Message ids are unique per channel, not per conversation.
+    let (status, _) = app
+        .say_raw("c2", "c1/m1", "How much does shipping cost?")
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_was_answered_survives_a_restart() {
+    let app = TestApp::spawn(Options::default()).await;
+    let (_, first) = app.say("c1", "m1", "Where is my order?").await;
+    assert_eq!(first["action"], "flow");
+    let (content, store) = app.stop().await;
+    let app = TestApp::spawn_with(Options::default(), content, store).await;
+    // The retry after the restart gets the same decision; the flow still waits for the number.
+    let (_, again) = app.say("c1", "m1", "Where is my order?").await;
+    assert_eq!(again, first);
+    let (_, next) = app.say("c1", "m2", "12345678").await;
+    assert_eq!(next["action"], "handed_off");
+    assert_eq!(next["slots"]["order_number"], "12345678");
+    let (_, conversation) = app.get("/v1/conversations/web/c1", Some(WEB_KEY)).await;
+    let texts: Vec<&str> = conversation["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts.first(), Some(&"Where is my order?"));
+    assert!(texts.contains(&"12345678"));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bot_is_silent_while_a_person_owns_the_conversation_until_handback() {
+    let receiver = Receiver::start().await;
+    let app = TestApp::spawn(Options {
+        handoff_url: Some(receiver.url.clone()),
+        ..Options::default()
+    })
+    .await;
+    let (_, handoff) = app.say("c1", "m1", "I want to talk to a person").await;
+    assert_eq!(handoff["action"], "handed_off");
+    let (_, silent) = app.say("c1", "m2", "How much does shipping cost?").await;
+    assert_eq!(silent["action"], "none");
+    assert_eq!(silent["replies"], json!([]));
+    // The follow-up reaches the helpdesk after the hand-off.
+    let delivered = receiver.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(delivered[0].body["type"], "handoff");
+    assert_eq!(delivered[1].body["type"], "message");
+    assert_eq!(
+        delivered[1].body["message"]["text"],
+        "How much does shipping cost?"
+    );
+    // The agent's messages are kept; a hand-back returns the conversation to the bot.
+    let (status, _) = app
+        .post(
+            "/v1/conversations/web/c1/agent-messages",
+            Some(ADMIN_KEY),
+            &json!({"text": "Hi Ana, Bea here."}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (_, conversation) = app.get("/v1/conversations/web/c1", Some(WEB_KEY)).await;
+    assert_eq!(conversation["owner"]["kind"], "human");
+    assert!(conversation["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["direction"] == "agent" && m["text"] == "Hi Ana, Bea here."));
+    let (status, _) = app
+        .post(
+            "/v1/conversations/web/c1/handback",
+            Some(WEB_KEY),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, answered) = app.say("c1", "m3", "How much does shipping cost?").await;
+    assert_eq!(answered["action"], "answered");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_who_goes_quiet_gives_the_conversation_back_after_the_idle_timeout() {
+    let app = TestApp::spawn(Options::default()).await;
+    app.say("c1", "m1", "I want to talk to a person").await;
+    app.clock.advance(SignedDuration::from_hours(23));
+    assert_eq!(app.say("c1", "m2", "hello?").await.1["action"], "none");
+    app.clock.advance(SignedDuration::from_hours(2));
+    let (_, answered) = app.say("c1", "m3", "How much does shipping cost?").await;
+    assert_eq!(answered["action"], "answered");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_session_after_inactivity_gets_first_contact_again_and_keeps_the_history() {
+    let app = TestApp::spawn(Options::default()).await;
+    let (_, first) = app.say("c1", "m1", "How much does shipping cost?").await;
+    assert_eq!(first["replies"][0]["kind"], "autoresponse");
+    app.clock.advance(SignedDuration::from_mins(5));
+    let (_, same_session) = app.say("c1", "m2", "Can I pay with PayPal?").await;
+    assert_eq!(same_session["replies"][0]["kind"], "answer");
+    app.clock.advance(SignedDuration::from_mins(45));
+    let (_, new_session) = app.say("c1", "m3", "Can I pay with PayPal?").await;
+    assert_eq!(new_session["replies"][0]["kind"], "autoresponse");
+    let (_, conversation) = app.get("/v1/conversations/web/c1", Some(WEB_KEY)).await;
+    assert_eq!(conversation["session"]["number"], 2);
+    assert_eq!(
+        conversation["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["direction"] == "customer")
+            .count(),
+        3
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outside_hours_the_decision_says_when_the_queue_opens() {
+    let app = TestApp::spawn(Options {
+        start: SUNDAY_NIGHT,
+        ..Options::default()
+    })
+    .await;
+    let (_, decision) = app.say("c1", "m1", "I want to talk to a person").await;
+    assert_eq!(decision["handoff"]["open_now"], false);
+    assert_eq!(decision["handoff"]["after_hours"], true);
+    assert_eq!(decision["handoff"]["next_open_at"], "2026-11-23T07:00:00Z");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_content_change_is_picked_up_and_bad_content_is_refused_while_the_old_keeps_serving() {
+    let app = TestApp::spawn(Options {
+        watch: true,
+        ..Options::default()
+    })
+    .await;
+    let (_, before) = app.say("c1", "m1", "How much does shipping cost?").await;
+    let old_version = before["content_version"].as_str().unwrap().to_string();
+    // A valid edit under kb/ is picked up by the watcher.
+    app.content.edit(
+        "kb/en/shipping-costs.md",
+        "standard shipping costs **€4.95**",
+        "standard shipping costs **€3.95**",
+    );
+    let mut reloaded = false;
+    for attempt in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let (_, after) = app
+            .say(
+                &format!("c-reload-{attempt}"),
+                "m1",
+                "How much does shipping cost?",
+            )
+            .await;
+        if after["content_version"] != old_version {
+            assert!(after["replies"][1]["text"]
+                .as_str()
+                .unwrap()
+                .contains("3.95"));
+            reloaded = true;
+            break;
+        }
+    }
+    assert!(reloaded, "the watcher reloaded the content");
+    // An invalid edit is refused with every problem; the previous content keeps serving.
+    let (_, current) = app.say("c2", "m1", "How much does shipping cost?").await;
+    let good_version = current["content_version"].clone();
+    app.content.write(
+        "flows/broken.yaml",
+        "name: broken\nsteps:\n  - say: nowhere_template\n    next: nowhere\n",
+    );
+    let (status, refused) = app
+        .post("/v1/admin/reload", Some(ADMIN_KEY), &json!({}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused["error"]["code"], "invalid_content");
+    let details = refused["error"]["details"].as_array().unwrap();
+    assert!(
+        details
+            .iter()
+            .any(|d| d.as_str().unwrap().contains("broken.yaml:4:")),
+        "{details:?}"
+    );
+    let (_, still) = app.say("c3", "m1", "How much does shipping cost?").await;
+    assert_eq!(still["content_version"], good_version);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reloading_drops_no_request() {
+    let app = TestApp::spawn(Options::default()).await;
+    let mut requests = Vec::new();
+    for index in 0..120 {
+        let (client, url) = (app.client.clone(), format!("{}/v1/messages", app.base));
+        let body = message(&format!("c{index}"), "m1", "How much does shipping cost?");
+        requests.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(WEB_KEY)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+        if index % 30 == 0 {
+            let (status, _) = app
+                .post("/v1/admin/reload", Some(ADMIN_KEY), &json!({}))
+                .await;
+            assert_eq!(status, 200);
+        }
+    }
+    for request in requests {
+        assert_eq!(request.await.unwrap(), 200);
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_finishes_the_requests_in_flight() {
+    let app = TestApp::spawn(Options::default()).await;
+    let mut requests = Vec::new();
+    for index in 0..60 {
+        let (client, url) = (app.client.clone(), format!("{}/v1/messages", app.base));
+        let body = message(&format!("c{index}"), "m1", "How much does shipping cost?");
+        requests.push(tokio::spawn(async move {
+            match client
+                .post(url)
+                .bearer_auth(WEB_KEY)
+                .json(&body)
+                .send()
+                .await
+            {
+                Ok(response) => Some(response.status().as_u16()),
+                // Refused before it was accepted: the adapter retries; nothing was lost.
+                Err(error) if error.is_connect() => None,
+                Err(error) => panic!("a request in flight was dropped: {error}"),
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let (content, store) = app.stop().await;
+    let mut answered = Vec::new();
+    for request in requests {
+        if let Some(status) = request.await.unwrap() {
+            assert_eq!(status, 200);
+            answered.push(());
+        }
+    }
+    assert!(!answered.is_empty());
+    // Everything answered was stored.
+    let app = TestApp::spawn_with(Options::default(), content, store).await;
+    let (_, conversation) = app.get("/v1/conversations/web/c0", Some(ADMIN_KEY)).await;
+    assert_eq!(
+        conversation["messages"][0]["text"],
+        "How much does shipping cost?"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_error_has_the_same_shape_and_the_right_status() {
+    let app = TestApp::spawn(Options::default()).await;
+    let url = format!("{}/v1/messages", app.base);
+    let raw =
+        |body: &'static str, content_type: Option<&'static str>, key: Option<&'static str>| {
+            let mut request = app.client.post(&url).body(body);
+            if let Some(content_type) = content_type {
+                request = request.header("content-type", content_type);
+            }
+            if let Some(key) = key {
+                request = request.bearer_auth(key);
+            }
+            async move {
+                let response = request.send().await.unwrap();
+                let status = response.status().as_u16();
+                let body: Value = response.json().await.unwrap();
+                (status, body)
+            }
+        };
+    let checks: Vec<(u16, &str, (u16, Value))> = vec![
+        (
+            400,
+            "malformed_json",
+            raw("{\"channel\": ", Some("application/json"), Some(WEB_KEY)).await,
+        ),
+        (
+            415,
+            "unsupported_media_type",
+            raw("{}", Some("text/plain"), Some(WEB_KEY)).await,
+        ),
+        (
+            422,
+            "invalid_request",
+            raw(
+                "{\"channel\": \"web\"}",
+                Some("application/json"),
+                Some(WEB_KEY),
+            )
+            .await,
+        ),
+        (
+            401,
+            "unauthorized",
+            raw("{}", Some("application/json"), None).await,
+        ),
+        (
+            401,
+            "unauthorized",
+            raw("{}", Some("application/json"), Some("wrong-key-000")).await,
+        ),
+    ];
+    for (status, code, (got_status, body)) in checks {
+        assert_eq!(got_status, status, "{body}");
+        assert_eq!(body["error"]["code"], code, "{body}");
+        assert!(body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()));
+    }
+    // Too large a body.
+    let huge = json!({"channel": "web", "conversation_id": "c", "message_id": "m", "customer": {"id": "u"}, "text": "a".repeat(70_000)});
+    let (status, body) = app.post("/v1/messages", Some(WEB_KEY), &huge).await;
+    assert_eq!(
+        (status.as_u16(), body["error"]["code"].as_str()),
+        (413, Some("payload_too_large"))
+    );
+    // Validation: each field names itself.
+    for (patch, field) in [
+        (json!({"text": "   "}), "text"),
+        (json!({"text": "a".repeat(4001)}), "text"),
+        (json!({"channel": "Web Chat"}), "channel"),
+        (json!({"conversation_id": ""}), "conversation_id"),
+        (
+            json!({"customer": {"id": "u", "locale": "not a locale"}}),
+            "customer.locale",
+        ),
+        (
+            json!({"customer": {"id": "u", "timezone": "Mars/Base"}}),
+            "customer.timezone",
+        ),
+        (json!({"sent_at": "yesterday"}), "sent_at"),
+    ] {
+        let mut body = message("c1", "m1", "hello");
+        for (key, value) in patch.as_object().unwrap() {
+            body[key] = value.clone();
+        }
+        let (status, error) = app.post("/v1/messages", Some(WEB_KEY), &body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {error}");
+        assert!(
+            error["error"]["message"].as_str().unwrap().contains(field),
+            "{field}: {error}"
+        );
+    }
+    // An adapter reaches only its own channel.
+    let (status, body) = app
+        .post(
+            "/v1/messages",
+            Some(WHATSAPP_KEY),
+            &message("c1", "m1", "hello"),
+        )
+        .await;
+    assert_eq!(
+        (status.as_u16(), body["error"]["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    app.say("c1", "m1", "hello").await;
+    let (status, _) = app
+        .get("/v1/conversations/web/c1", Some(WHATSAPP_KEY))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = app.get("/v1/conversations/web/nobody", Some(WEB_KEY)).await;
+    assert_eq!(
+        (status.as_u16(), body["error"]["code"].as_str()),
+        (404, Some("not_found"))
+    );
+    let (status, _) = app.get("/v1/handoffs", Some(WEB_KEY)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = app.get("/v1/nowhere", Some(WEB_KEY)).await;
+    assert_eq!(
+        (status.as_u16(), body["error"]["code"].as_str()),
+        (404, Some("not_found"))
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_customer_text_gets_a_sane_answer() {
+    let app = TestApp::spawn(Options::default()).await;
+    let parens = "(".repeat(1000);
+    for (index, text) in [
+        "((((",
+        ":)",
+        "title:foo AND (bar",
+        "\u{202e}\u{200b}🙂",
+        "SELECT * FROM messages; --",
+        parens.as_str(),
+        "\\\"'`",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let (status, decision) = app.say(&format!("c{index}"), "m1", text).await;
+        assert_eq!(status, 200, "{text}: {decision}");
+        assert!(!decision["replies"].as_array().unwrap().is_empty());
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_help_center_search_endpoint_returns_scored_results() {
+    let app = TestApp::spawn(Options::default()).await;
+    let (status, body) = app
+        .get(
+            "/v1/kb/search?q=retourneren%20artikel&locale=nl",
+            Some(WEB_KEY),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let results = body["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    let first = &results[0];
+    assert!(first["url"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://help.maple-moss.example/nl/"));
+    assert!((0.0..=1.0).contains(&first["confidence"].as_f64().unwrap()));
+    assert!(!first["snippet"].as_str().unwrap().is_empty());
+    let (status, _) = app
+        .get("/v1/kb/search?q=%28%28%28%3A%29&locale=en", Some(WEB_KEY))
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = app.get("/v1/kb/search?locale=en", Some(WEB_KEY)).await;
+    assert_eq!(
+        (status.as_u16(), body["error"]["code"].as_str()),
+        (422, Some("invalid_request"))
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_decisions_handoffs_deliveries_and_backlog() {
+    let receiver = Receiver::start().await;
+    receiver.set_mode(Mode::Fail {
+        status: 500,
+        retry_after: None,
+        remaining: 1,
+    });
+    let app = TestApp::spawn(Options {
+        handoff_url: Some(receiver.url.clone()),
+        ..Options::default()
+    })
+    .await;
+    app.say("c1", "m1", "How much does shipping cost?").await;
+    app.say("c2", "m1", "I want to talk to a person").await;
+    receiver.wait_for(1, Duration::from_secs(10)).await;
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for expected in [
+        "firstline_http_requests_total{route=\"/v1/messages\",method=\"POST\",status=\"200\"} 2",
+        "firstline_decisions_total{action=\"answered\"} 1",
+        "firstline_decisions_total{action=\"handed_off\"} 1",
+        "firstline_handoffs_total{reason=\"customer_request\",queue=\"support\",after_hours=\"false\"} 1",
+        "firstline_delivery_attempts_total{kind=\"handoff\",outcome=\"retry\"} 1",
+        "firstline_delivery_attempts_total{kind=\"handoff\",outcome=\"delivered\"} 1",
+        "firstline_deliveries{status=\"delivered\"} 1",
+        "firstline_deliveries{status=\"pending\"} 0",
+        "firstline_decision_duration_seconds_count 2",
+        "firstline_http_request_duration_seconds_bucket{",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+    }
+    assert!(
+        !text.contains("How much does shipping cost"),
+        "no customer text in metrics"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_describes_every_route() {
+    let app = TestApp::spawn(Options::default()).await;
+    let (status, document) = app.get("/openapi.json", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(document["openapi"], "3.1.0");
+    let paths = document["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/v1/messages", "post"),
+        ("/v1/conversations/{channel}/{conversation_id}", "get"),
+        (
+            "/v1/conversations/{channel}/{conversation_id}/handback",
+            "post",
+        ),
+        (
+            "/v1/conversations/{channel}/{conversation_id}/agent-messages",
+            "post",
+        ),
+        ("/v1/kb/search", "get"),
+        ("/v1/handoffs", "get"),
+        ("/v1/handoffs/{id}/retry", "post"),
+        ("/v1/admin/reload", "post"),
+        ("/healthz", "get"),
+        ("/readyz", "get"),
+        ("/metrics", "get"),
+        ("/openapi.json", "get"),
+    ] {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} is documented"
+        );
+        // And the route exists: an unauthenticated call is not a 404 "no such route".
+        let url = format!(
+            "{}{}",
+            app.base,
+            path.replace("{channel}", "web")
+                .replace("{conversation_id}", "c")
+                .replace("{id}", "x")
+        );
+        let request = if method == "post" {
+            app.client.post(url).json(&json!({}))
+        } else {
+            app.client.get(url)
+        };
+        let response = request.send().await.unwrap();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert_ne!(body["error"]["message"], "no such route", "{method} {path}");
+    }
+    assert_eq!(paths.len(), 12, "no undocumented or stale paths");
+    let (status, ready) = app.get("/readyz", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(ready["status"], "ready");
+    app.stop().await;
+}
