@@ -171,12 +171,13 @@ impl Application {
             config,
         } = self;
         let (stop, stopped) = watch::channel(false);
-        let delivery = DeliveryConfig::new(
+        let mut delivery = DeliveryConfig::new(
             config.handoff_url.clone(),
             config.handoff_secret.clone(),
             config.handoff_timeout,
             config.handoff_retry_window,
         );
+        delivery.first_backoff = config.handoff_first_backoff;
         let worker = tokio::spawn(handoff::run_worker(
             config.clock.clone(),
             state.service.store.clone(),

@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use jiff::civil::{Date, DateTime, Time, Weekday};
-use jiff::tz::TimeZone;
-use jiff::{Timestamp, ToSpan, Zoned};
+use jiff::tz::{AmbiguousOffset, TimeZone};
+use jiff::{Timestamp, ToSpan};
 use serde::Deserialize;
 
 use crate::locale::{self, Language};
@@ -279,13 +279,23 @@ impl Schedule {
         })
     }
 
-    /// The instant of a wall-clock minute on a date; in a DST gap, the first instant after it.
+    /// The instant of a wall-clock minute on a date. A minute that a daylight-saving gap skips
+    /// (02:30 when clocks jump from 02:00 to 03:00) happens at the end of the gap: the moment
+    /// the wall clock passes it.
     fn instant_at(&self, date: Date, minute: u16) -> Option<Timestamp> {
         let time = Time::new((minute / 60) as i8, (minute % 60) as i8, 0, 0).ok()?;
-        let zoned: Zoned = DateTime::from_parts(date, time)
-            .to_zoned(self.timezone.clone())
-            .ok()?;
-        Some(zoned.timestamp())
+        let ambiguous = self
+            .timezone
+            .to_ambiguous_timestamp(DateTime::from_parts(date, time));
+        if let AmbiguousOffset::Gap { .. } = ambiguous.offset() {
+            let before_gap = ambiguous.earlier().ok()?;
+            return self
+                .timezone
+                .following(before_gap)
+                .next()
+                .map(|transition| transition.timestamp());
+        }
+        ambiguous.compatible().ok()
     }
 }
 

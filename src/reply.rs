@@ -51,7 +51,7 @@ const ROOT_VARIABLES: [&str; 20] = [
     "slots",
 ];
 const SUGGESTION_FIELDS: [&str; 3] = ["number", "title", "url"];
-const HELPERS: [&str; 4] = ["if", "unless", "each", "with"];
+const HELPERS: [&str; 3] = ["if", "unless", "each"];
 
 /// Channels whose replies are HTML and so get escaped output.
 pub fn is_html_channel(channel: &str) -> bool {
@@ -81,6 +81,11 @@ impl Templates {
         self.by_locale
             .get(locale)
             .is_some_and(|r| r.plain.has_template(name))
+    }
+
+    /// The locale whose version of `name` a render with `chain` uses.
+    pub fn resolve<'c>(&self, chain: &'c [Locale], name: &str) -> Option<&'c Locale> {
+        chain.iter().find(|locale| self.has(locale, name))
     }
 
     /// Renders `name` in the first locale of `chain` that has it. `None` when no locale has
@@ -348,9 +353,8 @@ impl Checker<'_> {
     fn helper_name(&mut self, name: &Parameter) {
         if let Some(name) = parameter_text(name) {
             if !HELPERS.contains(&name.as_str()) {
-                self.problems.push(format!(
-                    "unknown helper `{name}` (use if, unless, each, with)"
-                ));
+                self.problems
+                    .push(format!("unknown helper `{name}` (use if, unless, each)"));
             }
         }
     }

@@ -19,6 +19,8 @@ use crate::diag::Diagnostic;
 pub const MAX_FILE_BYTES: usize = 1024 * 1024;
 /// The most YAML nodes a document may have once its aliases are expanded.
 pub const MAX_EXPANDED_NODES: usize = 200_000;
+/// The deepest nesting of mappings and sequences accepted.
+pub const MAX_DEPTH: usize = 64;
 
 /// Where each value of a parsed document starts, by dotted path (`steps.2.ask.slot`); 1-based.
 #[derive(Debug, Default, Clone)]
@@ -75,15 +77,30 @@ pub fn parse<T: DeserializeOwned>(
             ),
         ));
     }
+    // A byte order mark is allowed at the start of a YAML file.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut recorder = Recorder::default();
     let mut parser = Parser::new_from_str(text);
-    if let Err(error) = parser.load(&mut recorder, false) {
-        let marker = error.marker();
-        return Err(Diagnostic::at(
-            file,
-            Some((marker.line() + line_offset, marker.col() + 1)),
-            format!("YAML syntax: {}", error.info()),
-        ));
+    // Pull events one at a time (the parser's own `load` recurses once per nesting level,
+    // which a hostile file could use to overflow the stack).
+    loop {
+        match parser.next_token() {
+            Ok((Event::StreamEnd, _)) => break,
+            Ok((event, marker)) => {
+                recorder.on_event(event, marker);
+                if recorder.refused.is_some() {
+                    break;
+                }
+            }
+            Err(error) => {
+                let marker = error.marker();
+                return Err(Diagnostic::at(
+                    file,
+                    Some((marker.line() + line_offset, marker.col() + 1)),
+                    format!("YAML syntax: {}", error.info()),
+                ));
+            }
+        }
     }
     if let Some(message) = recorder.refused {
         return Err(Diagnostic::file(file, message));
@@ -137,6 +154,7 @@ struct Recorder {
     values: HashMap<String, (usize, usize)>,
     keys: HashMap<String, (usize, usize)>,
     refused: Option<String>,
+    container_start: Option<String>,
 }
 
 fn join(path: &str, segment: &str) -> String {
@@ -196,6 +214,18 @@ impl MarkedEventReceiver for Recorder {
             return;
         }
         let position = (mark.line(), mark.col() + 1);
+        // A mapping "starts" where its first key does (the parser marks the key's `:`).
+        if let Some(path) = self.container_start.take() {
+            if matches!(
+                event,
+                Event::Scalar(..)
+                    | Event::Alias(..)
+                    | Event::SequenceStart(..)
+                    | Event::MappingStart(..)
+            ) {
+                self.values.insert(path, position);
+            }
+        }
         match event {
             Event::Scalar(text, _, anchor, _) => {
                 self.place_node(position, Some(&text));
@@ -210,10 +240,17 @@ impl MarkedEventReceiver for Recorder {
                 self.count(size);
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if self.frames.len() >= MAX_DEPTH {
+                    self.refused = Some(format!("YAML nested deeper than {MAX_DEPTH} levels"));
+                    return;
+                }
                 let is_mapping = matches!(event, Event::MappingStart(..));
                 let path = self
                     .place_node(position, None)
                     .unwrap_or_else(|| "?".to_string());
+                if is_mapping {
+                    self.container_start = Some(path.clone());
+                }
                 self.frames.push(if is_mapping {
                     Frame::Mapping { path, key: None }
                 } else {

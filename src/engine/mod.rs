@@ -671,7 +671,14 @@ impl<'a> Turn<'a> {
     // ---- rendering ---------------------------------------------------------------------
 
     fn say(&mut self, template: &str, kind: ReplyKind) {
-        let data = self.template_data();
+        // Dates and the unknown-name word follow the language of the template actually used.
+        let language = self
+            .content
+            .templates
+            .resolve(&self.chain, template)
+            .and_then(Locale::language)
+            .unwrap_or(self.language);
+        let data = self.template_data(language);
         let html = reply::is_html_channel(&self.inbound.channel);
         match self
             .content
@@ -684,7 +691,7 @@ impl<'a> Turn<'a> {
         }
     }
 
-    fn template_data(&self) -> Value {
+    fn template_data(&self, language: Language) -> Value {
         let settings = &self.content.settings;
         let customer_name = self
             .inbound
@@ -699,7 +706,7 @@ impl<'a> Turn<'a> {
         let (next_open, timezone) = match (schedule, next_open_at) {
             (Some(schedule), Some(at)) => (
                 hours::describe_next_open(
-                    self.language_for_dates(),
+                    language,
                     self.now,
                     at,
                     self.customer_timezone.as_ref(),
@@ -716,7 +723,7 @@ impl<'a> Turn<'a> {
         };
         let mut data = json!({
             "customer": {
-                "name": customer_name.map_or_else(|| unknown_name(self.language_for_dates()).to_string(), str::to_string),
+                "name": customer_name.map_or_else(|| unknown_name(language).to_string(), str::to_string),
                 "known": customer_name.is_some(),
             },
             "business": {"name": settings.business.name, "help_center_url": settings.business.help_center_url},
@@ -738,11 +745,6 @@ impl<'a> Turn<'a> {
             }
         }
         data
-    }
-
-    /// Dates are written in the customer's language when firstline can, else the default's.
-    fn language_for_dates(&self) -> Language {
-        self.locale.language().unwrap_or(self.language)
     }
 }
 

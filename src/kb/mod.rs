@@ -249,6 +249,12 @@ pub fn parse_article(
     if meta.title.trim().is_empty() {
         error("title", "the title is empty".into());
     }
+    if meta.questions.is_empty() {
+        error(
+            "questions",
+            "list at least one other way customers ask this question".into(),
+        );
+    }
     if meta.questions.len() > MAX_QUESTIONS {
         error("questions", format!("more than {MAX_QUESTIONS} questions"));
     }

@@ -261,7 +261,6 @@ pub struct Received {
 #[derive(Clone)]
 pub struct Receiver {
     pub url: String,
-    pub address: SocketAddr,
     pub log: Arc<Mutex<Vec<Received>>>,
     pub mode: Arc<Mutex<Mode>>,
 }

@@ -1,0 +1,817 @@
+//! Tests: help_center. Retrieval on the shipped help center in every shipped language
+//! (stemming, confidence, hit contents), customer text that looks like query syntax, field
+//! weights on small help centers built in code, and front-matter checks of `parse_article`.
+
+use std::path::{Path, PathBuf};
+
+use firstline::diag::{Diagnostic, Diagnostics};
+use firstline::kb::{parse_article, plain_markdown, Article, HelpCenter, Hit};
+use firstline::locale::{Language, Locale};
+
+use crate::support::shipped;
+
+fn search(language: Language, text: &str) -> Vec<Hit> {
+    shipped().help_center.search(language, text, 5)
+}
+
+fn top(language: Language, text: &str) -> Hit {
+    search(language, text)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("{text:?} finds nothing"))
+}
+
+fn assert_top(language: Language, text: &str, id: &str) -> Hit {
+    let hits = search(language, text);
+    let summary: Vec<(&str, f32)> = hits.iter().map(|h| (h.id.as_str(), h.confidence)).collect();
+    assert_eq!(
+        hits.first().map(|h| h.id.as_str()),
+        Some(id),
+        "{language:?} {text:?} → {summary:?}"
+    );
+    hits.into_iter().next().unwrap()
+}
+
+/// The full text of a shipped article, lowercased: to show a word form is not in it.
+fn shipped_text(language: Language, id: &str) -> String {
+    let article = shipped()
+        .help_center
+        .articles()
+        .iter()
+        .find(|a| a.language == language && a.id == id)
+        .unwrap_or_else(|| panic!("no shipped {language:?} article {id}"));
+    format!(
+        "{}\n{}\n{}",
+        article.title,
+        article.questions.join("\n"),
+        article.body
+    )
+    .to_lowercase()
+}
+
+// ---- finding the right shipped article ---------------------------------------------------
+
+#[test]
+fn english_questions_phrased_differently_find_the_right_article() {
+    assert_top(Language::En, "what does delivery cost", "shipping-costs");
+    assert_top(Language::En, "returning items I purchased", "return-policy");
+    assert_top(
+        Language::En,
+        "I have forgotten my passwords",
+        "reset-password",
+    );
+    assert_top(
+        Language::En,
+        "which payment method can I use",
+        "payment-methods",
+    );
+    assert_top(Language::En, "what's your refund policy?", "return-policy");
+}
+
+#[test]
+fn spanish_questions_phrased_differently_find_the_right_article() {
+    assert_top(
+        Language::Es,
+        "cuánto cuestan los envíos a mi casa",
+        "shipping-costs",
+    );
+    assert_top(Language::Es, "olvidé mis contraseñas", "reset-password");
+    assert_top(
+        Language::Es,
+        "qué métodos de pago aceptan",
+        "payment-methods",
+    );
+}
+
+#[test]
+fn french_questions_phrased_differently_find_the_right_article() {
+    assert_top(
+        Language::Fr,
+        "combien coûtent les livraisons",
+        "shipping-costs",
+    );
+    assert_top(
+        Language::Fr,
+        "j'ai oublié mes mots de passe",
+        "reset-password",
+    );
+    assert_top(
+        Language::Fr,
+        "comment retourner des articles",
+        "return-policy",
+    );
+    assert_top(
+        Language::Fr,
+        "quels paiements acceptez-vous",
+        "payment-methods",
+    );
+}
+
+#[test]
+fn dutch_questions_phrased_differently_find_the_right_article() {
+    assert_top(
+        Language::Nl,
+        "hoeveel kosten de verzendingen",
+        "shipping-costs",
+    );
+    assert_top(
+        Language::Nl,
+        "ik ben mijn wachtwoord vergeten",
+        "reset-password",
+    );
+    assert_top(
+        Language::Nl,
+        "hoe lang mag ik spullen terugsturen",
+        "return-policy",
+    );
+    assert_top(
+        Language::Nl,
+        "kan ik betalen met een creditcard",
+        "payment-methods",
+    );
+}
+
+#[test]
+fn plural_and_conjugated_forms_match_through_stemming() {
+    // Each word form appears nowhere in the article, yet it matches the article's stem.
+    for (language, question, id, form) in [
+        (
+            Language::En,
+            "I have forgotten my passwords",
+            "reset-password",
+            "passwords",
+        ),
+        (
+            Language::Es,
+            "olvidé mis contraseñas",
+            "reset-password",
+            "contraseñas",
+        ),
+        (
+            Language::Es,
+            "cuánto cuestan los envíos a mi casa",
+            "shipping-costs",
+            "cuestan",
+        ),
+        (
+            Language::Fr,
+            "combien coûtent les livraisons",
+            "shipping-costs",
+            "livraisons",
+        ),
+        (
+            Language::Fr,
+            "quels paiements acceptez-vous",
+            "payment-methods",
+            "paiements",
+        ),
+        (
+            Language::Nl,
+            "hoeveel kosten de verzendingen",
+            "shipping-costs",
+            "verzendingen",
+        ),
+    ] {
+        assert!(
+            !shipped_text(language, id).contains(form),
+            "{form} must not be in the article for this test to mean anything"
+        );
+        let hit = assert_top(language, question, id);
+        assert!(
+            hit.matched_terms.iter().any(|t| t == form),
+            "{question:?}: {form} not in {:?}",
+            hit.matched_terms
+        );
+    }
+}
+
+#[test]
+fn questions_in_one_language_do_not_search_another() {
+    // A Spanish question searched in the Dutch index finds nothing confidently.
+    let hits = search(Language::Nl, "olvidé mis contraseñas");
+    assert!(hits.iter().all(|h| h.confidence < 0.35), "{hits:?}");
+    // A language with no articles has no index at all.
+    assert!(search(Language::De, "Passwort vergessen").is_empty());
+}
+
+// ---- confidence ----------------------------------------------------------------------------
+
+const SAMPLE_QUESTIONS: [(Language, &str); 12] = [
+    (Language::En, "what does delivery cost"),
+    (
+        Language::En,
+        "how much do you charge for delivering my parcels",
+    ),
+    (Language::En, "paying with credit cards"),
+    (Language::En, "How much does shipping cost?"),
+    (Language::En, "what is the capital of mongolia"),
+    (Language::Es, "quiero devolver unos artículos"),
+    (Language::Es, "¿Cuánto tarda en llegar mi pedido?"),
+    (Language::Fr, "combien coûtent les livraisons"),
+    (Language::Fr, "Quelle est votre politique de retour ?"),
+    (Language::Nl, "artikelen terugsturen"),
+    (Language::Nl, "welke betaalmethode kan ik gebruiken"),
+    (Language::Nl, "wachtwoord wachtwoord wachtwoord"),
+];
+
+#[test]
+fn every_confidence_is_between_zero_and_one() {
+    for (language, question) in SAMPLE_QUESTIONS {
+        for hit in shipped().help_center.search(language, question, 20) {
+            assert!(
+                (0.0..=1.0).contains(&hit.confidence),
+                "{question:?}: {} has {}",
+                hit.id,
+                hit.confidence
+            );
+        }
+    }
+}
+
+#[test]
+fn hits_are_sorted_by_confidence_and_limited() {
+    for (language, question) in SAMPLE_QUESTIONS {
+        let hits = shipped().help_center.search(language, question, 20);
+        assert!(!hits.is_empty(), "{question:?}");
+        for pair in hits.windows(2) {
+            assert!(
+                pair[0].confidence >= pair[1].confidence,
+                "{question:?}: {} ({}) before {} ({})",
+                pair[0].id,
+                pair[0].confidence,
+                pair[1].id,
+                pair[1].confidence
+            );
+        }
+        assert!(shipped().help_center.search(language, question, 2).len() <= 2);
+        assert!(shipped()
+            .help_center
+            .search(language, question, 0)
+            .is_empty());
+    }
+}
+
+#[test]
+fn an_exact_title_scores_at_least_nine_tenths() {
+    for (language, title, id) in [
+        (
+            Language::En,
+            "How much does shipping cost?",
+            "shipping-costs",
+        ),
+        (Language::En, "What is your return policy?", "return-policy"),
+        (
+            Language::En,
+            "How do I reset my password?",
+            "reset-password",
+        ),
+        (
+            Language::En,
+            "Which payment methods do you accept?",
+            "payment-methods",
+        ),
+        (Language::Es, "¿Cuánto cuesta el envío?", "shipping-costs"),
+        (
+            Language::Es,
+            "¿Cuál es vuestra política de devoluciones?",
+            "return-policy",
+        ),
+        (
+            Language::Fr,
+            "Quels moyens de paiement acceptez-vous ?",
+            "payment-methods",
+        ),
+        (Language::Nl, "Wat zijn de verzendkosten?", "shipping-costs"),
+        (Language::Nl, "Wat is jullie retourbeleid?", "return-policy"),
+    ] {
+        let hit = assert_top(language, title, id);
+        assert!(hit.confidence >= 0.9, "{title:?}: {}", hit.confidence);
+    }
+}
+
+#[test]
+fn every_shipped_title_finds_its_own_article_first() {
+    for article in shipped().help_center.articles() {
+        let hit = top(article.language, &article.title);
+        assert_eq!(
+            hit.id, article.id,
+            "{:?} title {:?} found {} ({})",
+            article.language, article.title, hit.id, hit.confidence
+        );
+    }
+}
+
+#[test]
+fn an_off_topic_question_scores_below_the_suggest_threshold() {
+    for (language, question) in [
+        (
+            Language::En,
+            "do you sell quantum flux capacitors for spaceships",
+        ),
+        (Language::En, "what is the weather like in Paris tomorrow"),
+        (Language::Es, "cuál es la capital de Mongolia"),
+        (Language::Fr, "quelle est la recette de la tarte tatin"),
+        (Language::Nl, "wie won het WK voetbal in 1974"),
+    ] {
+        let best = search(language, question)
+            .first()
+            .map_or(0.0, |h| h.confidence);
+        assert!(best < 0.35, "{question:?} scored {best}");
+    }
+}
+
+// ---- hit contents --------------------------------------------------------------------------
+
+#[test]
+fn a_hit_carries_the_article_url_a_snippet_and_the_customers_matched_words() {
+    let hit = assert_top(
+        Language::En,
+        "I have FORGOTTEN my Passwords",
+        "reset-password",
+    );
+    assert_eq!(hit.url, "https://help.maple-moss.example/en/reset-password");
+    assert_eq!(hit.title, "How do I reset my password?");
+    assert!(!hit.snippet.trim().is_empty());
+    assert!(hit.snippet.chars().count() <= 201, "{}", hit.snippet);
+    // The customer's own words, lowercased, not the stems.
+    assert!(
+        hit.matched_terms.iter().any(|t| t == "passwords"),
+        "{:?}",
+        hit.matched_terms
+    );
+    assert!(
+        hit.matched_terms.iter().all(|t| t == &t.to_lowercase()),
+        "{:?}",
+        hit.matched_terms
+    );
+}
+
+#[test]
+fn every_hit_has_a_url_a_snippet_and_matched_terms_from_the_question() {
+    for (language, question) in SAMPLE_QUESTIONS {
+        let lowered = question.to_lowercase();
+        for hit in shipped().help_center.search(language, question, 5) {
+            assert!(hit.url.starts_with("https://"), "{}", hit.url);
+            assert!(
+                hit.url.contains(&format!("/{}/", language.code())),
+                "{}",
+                hit.url
+            );
+            assert!(!hit.snippet.trim().is_empty(), "{question:?}: {}", hit.id);
+            for term in &hit.matched_terms {
+                assert!(
+                    lowered.contains(term.as_str()),
+                    "{question:?}: {term:?} is not the customer's word"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_snippet_is_the_body_sentence_sharing_most_words_with_the_question() {
+    let hit = assert_top(
+        Language::Nl,
+        "kan ik betalen met een creditcard",
+        "payment-methods",
+    );
+    let article = shipped().help_center.article(hit.article);
+    let body = plain_markdown(&article.body);
+    assert!(
+        body.contains(&hit.snippet),
+        "{:?} is not from the body",
+        hit.snippet
+    );
+    assert!(
+        hit.snippet.to_lowercase().contains("betalen"),
+        "{}",
+        hit.snippet
+    );
+}
+
+// ---- customer text is never query syntax -------------------------------------------------
+
+#[test]
+fn query_syntax_in_customer_text_is_plain_words_and_never_fails() {
+    let parens = "(".repeat(1000);
+    let huge = "where is my order? ".repeat(100 * 1024 / 19 + 1);
+    let texts: Vec<&str> = vec![
+        "what's your refund policy?",
+        ":)",
+        "price: 10$",
+        &parens,
+        "title:foo AND OR NOT",
+        "*?~^",
+        "\"unbalanced",
+        &huge,
+        "pass\u{0}word 😀 reset",
+        "body:password^10 OR title:\"reset\"~2",
+        "[shipping TO costs}",
+        "+shipping -cost",
+        "\\",
+        "",
+        "   ",
+        "\u{0}\u{0}\u{0}",
+        "🙂🙃😀",
+    ];
+    assert!(huge.len() >= 100 * 1024);
+    for language in [Language::En, Language::Es, Language::Fr, Language::Nl] {
+        for text in &texts {
+            let hits = shipped().help_center.search(language, text, 5);
+            for hit in hits {
+                assert!((0.0..=1.0).contains(&hit.confidence));
+            }
+        }
+    }
+}
+
+#[test]
+fn text_made_only_of_punctuation_finds_nothing() {
+    let parens = "(".repeat(1000);
+    for text in [":)", "*?~^", "\"", parens.as_str(), "", "🙂🙃😀"] {
+        assert!(search(Language::En, text).is_empty(), "{text:?}");
+    }
+}
+
+#[test]
+fn words_around_query_syntax_still_match() {
+    let hit = assert_top(Language::En, "what's your refund policy?", "return-policy");
+    assert!(hit.matched_terms.iter().any(|t| t == "refund"));
+    let hit = assert_top(Language::En, "price: 10$", "price-drop");
+    assert!(hit.matched_terms.iter().any(|t| t == "price"), "{hit:?}");
+    let hit = assert_top(Language::En, "pass\u{0}word 😀 reset", "reset-password");
+    assert!(hit.matched_terms.iter().any(|t| t == "reset"), "{hit:?}");
+    // `AND` and a quote are nothing special: the words around them match.
+    let hit = assert_top(Language::En, "\"reset AND password", "reset-password");
+    assert!(hit.matched_terms.iter().any(|t| t == "password"), "{hit:?}");
+}
+
+#[test]
+fn a_field_prefix_does_not_restrict_the_search_to_that_field() {
+    // `title:marzipan` would find only article A if it reached a query parser.
+    let help_center = HelpCenter::build(vec![
+        article(
+            "a",
+            "Marzipan treats",
+            &["do you sell marzipan"],
+            "Ask us about sweets.",
+        ),
+        article(
+            "b",
+            "Gift wrapping",
+            &["can you wrap my present"],
+            "We wrap presents. The title of the card is yours to choose.",
+        ),
+    ])
+    .expect("builds");
+    let hits = help_center.search(Language::En, "title:wrap", 5);
+    assert_eq!(hits.first().map(|h| h.id.as_str()), Some("b"), "{hits:?}");
+    assert!(
+        hits[0].matched_terms.iter().any(|t| t == "wrap"),
+        "{hits:?}"
+    );
+    assert!(
+        hits[0].matched_terms.iter().any(|t| t == "title"),
+        "{hits:?}"
+    );
+}
+
+// ---- field weights on a small help center ------------------------------------------------
+
+fn article(id: &str, title: &str, questions: &[&str], body: &str) -> Article {
+    let answer = body.split("\n\n").next().unwrap_or(body).trim().to_string();
+    Article {
+        id: id.to_string(),
+        locale: Locale::from_language(Language::En),
+        language: Language::En,
+        title: title.to_string(),
+        questions: questions.iter().map(|q| q.to_string()).collect(),
+        tags: Vec::new(),
+        url: format!("https://help.example.test/en/{id}"),
+        threshold: None,
+        queue: None,
+        body: body.to_string(),
+        answer,
+        file: PathBuf::from(format!("kb/en/{id}.md")),
+    }
+}
+
+fn small_help_center() -> HelpCenter {
+    HelpCenter::build(vec![
+        article(
+            "gift-wrapping",
+            "Can you wrap my order as a gift?",
+            &["gift wrap", "do you wrap presents"],
+            "Yes, we wrap every order in paper. Our marzipan is wrapped too.",
+        ),
+        article(
+            "marzipan",
+            "Do you sell marzipan?",
+            &["almond sweets", "is there marzipan in the shop"],
+            "We sell sweets from local bakers.",
+        ),
+        article(
+            "opening-hours",
+            "When are you open?",
+            &["opening hours", "are you open on Sunday"],
+            "We are open every weekday from nine to five.",
+        ),
+    ])
+    .expect("builds")
+}
+
+#[test]
+fn a_word_in_the_title_and_questions_weighs_more_than_the_same_word_in_a_body() {
+    let help_center = small_help_center();
+    let hits = help_center.search(Language::En, "marzipan", 5);
+    let ids: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(ids.first(), Some(&"marzipan"), "{hits:?}");
+    let body_only = hits
+        .iter()
+        .find(|h| h.id == "gift-wrapping")
+        .expect("the body mention is still a candidate");
+    assert!(hits[0].confidence > body_only.confidence + 0.3, "{hits:?}");
+}
+
+#[test]
+fn a_word_only_in_alternate_questions_beats_the_same_word_only_in_a_body() {
+    let help_center = HelpCenter::build(vec![
+        article(
+            "body",
+            "Delivery times",
+            &["when will my parcel arrive"],
+            "Almond cakes ship separately and arrive later.",
+        ),
+        article(
+            "questions",
+            "Sweets we sell",
+            &["do you have almond cakes"],
+            "Ask us about sweets.",
+        ),
+    ])
+    .expect("builds");
+    let hits = help_center.search(Language::En, "almond cakes", 5);
+    assert_eq!(
+        hits.first().map(|h| h.id.as_str()),
+        Some("questions"),
+        "{hits:?}"
+    );
+    assert!(hits[0].confidence > hits[1].confidence, "{hits:?}");
+}
+
+#[test]
+fn a_question_matching_an_alternate_question_exactly_is_confident() {
+    let help_center = small_help_center();
+    let hit = help_center
+        .search(Language::En, "are you open on Sunday?", 5)
+        .into_iter()
+        .next()
+        .expect("a hit");
+    assert_eq!(hit.id, "opening-hours");
+    assert!(hit.confidence >= 0.9, "{hit:?}");
+    assert_eq!(hit.url, "https://help.example.test/en/opening-hours");
+}
+
+#[test]
+fn a_small_help_center_searches_only_the_languages_it_has() {
+    let help_center = small_help_center();
+    assert!(help_center.has_language(Language::En));
+    assert!(!help_center.has_language(Language::Es));
+    assert!(help_center.search(Language::Es, "mazapán", 5).is_empty());
+    assert_eq!(help_center.articles().len(), 3);
+}
+
+// ---- parse_article -------------------------------------------------------------------------
+
+const GOOD: &str = "\
+---
+id: gift-wrapping
+locale: en
+title: Can you wrap my order as a gift?
+questions:
+  - gift wrap
+  - do you wrap presents
+tags: [orders]
+url: https://help.example.test/en/gift-wrapping
+threshold: 0.7
+queue: support
+---
+# Gift wrapping
+
+Yes, we wrap **every** order in [recycled paper](https://example.test/paper).
+It costs `nothing`.
+
+More details follow here.
+";
+
+fn en() -> Locale {
+    Locale::parse("en").unwrap()
+}
+
+fn parse(text: &str) -> (Option<Article>, Vec<Diagnostic>) {
+    let mut diagnostics = Diagnostics::default();
+    let article = parse_article(
+        Path::new("kb/en/gift-wrapping.md"),
+        text,
+        &en(),
+        &mut diagnostics,
+    );
+    (article, diagnostics.0)
+}
+
+/// Parses a broken article: no article, and exactly one diagnostic, returned.
+fn broken(text: &str) -> Diagnostic {
+    let (article, diagnostics) = parse(text);
+    assert!(article.is_none(), "a broken article must not parse");
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    let diagnostic = diagnostics.into_iter().next().unwrap();
+    assert_eq!(diagnostic.file, Path::new("kb/en/gift-wrapping.md"));
+    diagnostic
+}
+
+#[test]
+fn a_good_article_parses_with_its_first_paragraph_as_the_answer() {
+    let (article, diagnostics) = parse(GOOD);
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let article = article.expect("parses");
+    assert_eq!(article.id, "gift-wrapping");
+    assert_eq!(article.locale, en());
+    assert_eq!(article.language, Language::En);
+    assert_eq!(article.title, "Can you wrap my order as a gift?");
+    assert_eq!(article.questions, ["gift wrap", "do you wrap presents"]);
+    assert_eq!(article.tags, ["orders"]);
+    assert_eq!(article.url, "https://help.example.test/en/gift-wrapping");
+    assert_eq!(article.threshold, Some(0.7));
+    assert_eq!(article.queue.as_deref(), Some("support"));
+    assert_eq!(
+        article.answer,
+        "Yes, we wrap every order in recycled paper (https://example.test/paper). It costs nothing."
+    );
+    assert!(article.body.contains("More details follow here."));
+}
+
+#[test]
+fn a_byte_order_mark_and_windows_line_endings_are_accepted_in_an_article() {
+    let text = format!("\u{feff}{}", GOOD.replace('\n', "\r\n"));
+    let (article, diagnostics) = parse(&text);
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    assert_eq!(article.expect("parses").id, "gift-wrapping");
+}
+
+#[test]
+fn an_unknown_front_matter_key_is_reported_at_its_line_in_the_file() {
+    let diagnostic = broken(&GOOD.replace("tags: [orders]", "colour: red"));
+    // Line 8 of the file (front matter line 7, after the opening `---`).
+    assert_eq!(diagnostic.position, Some((8, 1)), "{diagnostic}");
+    assert!(
+        diagnostic.message.contains("unknown field `colour`"),
+        "{diagnostic}"
+    );
+}
+
+#[test]
+fn a_bad_id_is_reported_at_the_id() {
+    for bad in ["Gift_Wrapping", "gift wrapping", "\"\"", "cadeau-é"] {
+        let diagnostic = broken(&GOOD.replace("id: gift-wrapping", &format!("id: {bad}")));
+        assert_eq!(diagnostic.position, Some((2, 5)), "{bad}: {diagnostic}");
+        assert!(
+            diagnostic
+                .message
+                .contains("lowercase letters, digits and `-`"),
+            "{diagnostic}"
+        );
+    }
+}
+
+#[test]
+fn a_locale_that_does_not_match_the_folder_is_reported_at_the_locale() {
+    let diagnostic = broken(&GOOD.replace("locale: en", "locale: es"));
+    assert_eq!(diagnostic.position, Some((3, 9)), "{diagnostic}");
+    assert!(
+        diagnostic
+            .message
+            .contains("does not match the folder `en`"),
+        "{diagnostic}"
+    );
+
+    let diagnostic = broken(&GOOD.replace("locale: en", "locale: english!"));
+    assert_eq!(diagnostic.position, Some((3, 9)), "{diagnostic}");
+    assert!(
+        diagnostic.message.contains("is not a locale"),
+        "{diagnostic}"
+    );
+}
+
+#[test]
+fn a_url_that_is_not_an_absolute_web_address_is_reported_at_the_url() {
+    for bad in [
+        "help.example.test/en/gift-wrapping",
+        "/en/gift-wrapping",
+        "ftp://help.example.test/file",
+        "javascript:alert(1)",
+        "\"https://help.example.test/gift wrapping\"",
+    ] {
+        let diagnostic = broken(&GOOD.replace(
+            "url: https://help.example.test/en/gift-wrapping",
+            &format!("url: {bad}"),
+        ));
+        assert_eq!(diagnostic.position, Some((9, 6)), "{bad}: {diagnostic}");
+        assert!(
+            diagnostic
+                .message
+                .contains("is not an absolute http(s) URL"),
+            "{diagnostic}"
+        );
+    }
+}
+
+#[test]
+fn a_threshold_outside_zero_to_one_is_reported_at_the_threshold() {
+    for bad in ["0", "0.0", "-0.2", "1.5", "7", ".nan"] {
+        let diagnostic = broken(&GOOD.replace("threshold: 0.7", &format!("threshold: {bad}")));
+        assert_eq!(diagnostic.position, Some((10, 12)), "{bad}: {diagnostic}");
+        assert!(diagnostic.message.contains("(0, 1]"), "{diagnostic}");
+    }
+    // 1 is allowed: "only an exact match".
+    let (article, diagnostics) = parse(&GOOD.replace("threshold: 0.7", "threshold: 1"));
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    assert_eq!(article.unwrap().threshold, Some(1.0));
+}
+
+#[test]
+fn a_threshold_that_is_not_a_number_is_a_positioned_type_error() {
+    let diagnostic = broken(&GOOD.replace("threshold: 0.7", "threshold: high"));
+    assert_eq!(diagnostic.position.map(|p| p.0), Some(10), "{diagnostic}");
+    assert!(diagnostic.message.contains("threshold"), "{diagnostic}");
+}
+
+#[test]
+fn front_matter_without_a_closing_fence_is_reported_at_the_start() {
+    let diagnostic = broken(&GOOD.replacen("---\n# Gift", "# Gift", 1));
+    assert_eq!(diagnostic.position, Some((1, 1)), "{diagnostic}");
+    assert!(diagnostic.message.contains("`---`"), "{diagnostic}");
+
+    let diagnostic = broken("# Just Markdown\n\nNo front matter at all.\n");
+    assert_eq!(diagnostic.position, Some((1, 1)), "{diagnostic}");
+}
+
+#[test]
+fn an_empty_title_or_question_is_reported_at_it() {
+    let diagnostic =
+        broken(&GOOD.replace("title: Can you wrap my order as a gift?", "title: \"   \""));
+    assert_eq!(diagnostic.position, Some((4, 8)), "{diagnostic}");
+    assert!(
+        diagnostic.message.contains("title is empty"),
+        "{diagnostic}"
+    );
+
+    let diagnostic = broken(&GOOD.replace("  - do you wrap presents", "  - \"\""));
+    assert_eq!(diagnostic.position, Some((7, 5)), "{diagnostic}");
+    assert!(
+        diagnostic.message.contains("empty question"),
+        "{diagnostic}"
+    );
+}
+
+#[test]
+fn a_missing_required_key_is_reported() {
+    let diagnostic = broken(&GOOD.replace("url: https://help.example.test/en/gift-wrapping\n", ""));
+    assert!(
+        diagnostic.message.contains("missing field `url`"),
+        "{diagnostic}"
+    );
+}
+
+#[test]
+fn an_article_without_a_body_is_reported() {
+    let end = GOOD.find("# Gift wrapping").unwrap();
+    let diagnostic = broken(&GOOD[..end]);
+    assert!(diagnostic.message.contains("no body"), "{diagnostic}");
+}
+
+#[test]
+fn every_front_matter_problem_is_reported_at_once() {
+    let text = GOOD
+        .replace("id: gift-wrapping", "id: Gift Wrapping")
+        .replace("locale: en", "locale: fr")
+        .replace(
+            "url: https://help.example.test/en/gift-wrapping",
+            "url: gift-wrapping",
+        )
+        .replace("threshold: 0.7", "threshold: 2");
+    let (article, diagnostics) = parse(&text);
+    assert!(article.is_none());
+    let lines: Vec<usize> = diagnostics
+        .iter()
+        .map(|d| d.position.expect("positioned").0)
+        .collect();
+    assert_eq!(lines, [2, 3, 9, 10], "{diagnostics:?}");
+}
+
+#[test]
+fn an_article_without_questions_is_reported() {
+    let text = GOOD.replace("questions:\n  - gift wrap\n  - do you wrap presents\n", "");
+    let (article, diagnostics) = parse(&text);
+    assert!(article.is_none(), "an article needs at least one question");
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+}
