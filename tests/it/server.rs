@@ -358,7 +358,6 @@ impl Receiver {
         });
         Receiver {
             url: format!("http://{address}/hooks"),
-            address,
             log,
             mode,
         }
