@@ -8,6 +8,11 @@ use clap::{Parser, Subcommand};
 use firstline::content::Content;
 use firstline::engine::{self, ConversationState, Customer, Inbound};
 
+/// mimalloc: the service allocates many short-lived strings per request on several
+/// threads, where glibc's allocator was the largest single cost under load.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "firstline",

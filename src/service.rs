@@ -101,11 +101,15 @@ impl Service {
     ) -> Result<Outcome, ServiceError> {
         let request_hash = request_hash(request);
         for _ in 0..MAX_ATTEMPTS {
-            if let Some(stored) = self
+            let (stored, record) = self
                 .store
-                .lookup_inbound(&request.channel, &request.message_id)
-                .await?
-            {
+                .lookup_turn(
+                    &request.channel,
+                    &request.message_id,
+                    &request.conversation_id,
+                )
+                .await?;
+            if let Some(stored) = stored {
                 return if stored.request_hash == request_hash {
                     Ok(Outcome {
                         body: stored.body,
@@ -115,10 +119,6 @@ impl Service {
                     Err(ServiceError::DifferentContent(request.message_id.clone()))
                 };
             }
-            let record = self
-                .store
-                .load_conversation(&request.channel, &request.conversation_id)
-                .await?;
             let (state, version) = match &record {
                 Some(record) => (record.state.clone(), Some(record.version)),
                 None => (ConversationState::default(), None),

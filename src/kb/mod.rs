@@ -88,12 +88,16 @@ pub struct HelpCenter {
 struct LanguageIndex {
     analyzer: TextAnalyzer,
     reader: IndexReader,
+    /// Per segment, per document: the global article index.
+    articles_by_doc: Vec<Vec<usize>>,
     fields: Fields,
     units: UnitSet,
     /// Every stem of each article (title, questions, body), by global article index.
     article_stems: HashMap<usize, HashSet<String>>,
     /// Every folded surface word of the language's articles, to recognize the language.
     vocabulary: HashSet<String>,
+    /// Each article's body sentences with their stems, for snippets.
+    sentences: HashMap<usize, Vec<Sentence>>,
 }
 
 #[derive(Clone, Copy)]
@@ -460,7 +464,7 @@ impl HelpCenter {
                     title: article.title.clone(),
                     url: article.url.clone(),
                     confidence: (confidence * 1000.0).round() / 1000.0,
-                    snippet: snippet(&index.analyzer, article, &stems),
+                    snippet: snippet(&index.sentences[&article_index], article, &stems),
                     matched_terms,
                 }
             })
@@ -490,6 +494,7 @@ impl LanguageIndex {
         let mut units = Vec::new();
         let mut article_stems = HashMap::new();
         let mut vocabulary = HashSet::new();
+        let mut article_sentences = HashMap::new();
         for &article_index in members {
             let article = &articles[article_index];
             writer.add_document(doc!(
@@ -513,6 +518,7 @@ impl LanguageIndex {
                     .map(|t| t.stem),
             );
             article_stems.insert(article_index, all);
+            article_sentences.insert(article_index, sentences(&analyzer, article));
             let texts = std::iter::once(&article.title)
                 .chain(&article.questions)
                 .chain(std::iter::once(&article.body));
@@ -527,17 +533,29 @@ impl LanguageIndex {
             }
         }
         writer.commit()?;
-        let reader = index
+        let reader: IndexReader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        // Map each document to its article once, so a search never reads fast fields.
+        let searcher = reader.searcher();
+        let mut articles_by_doc = Vec::new();
+        for segment in searcher.segment_readers() {
+            let column = segment.fast_fields().u64("ord")?;
+            let docs: Vec<usize> = (0..segment.max_doc())
+                .map(|doc| column.first(doc).unwrap_or(0) as usize)
+                .collect();
+            articles_by_doc.push(docs);
+        }
         Ok(LanguageIndex {
             analyzer,
             reader,
+            articles_by_doc,
             fields,
             units: UnitSet::build(units),
             article_stems,
             vocabulary,
+            sentences: article_sentences,
         })
     }
 
@@ -569,14 +587,10 @@ impl LanguageIndex {
         };
         top.into_iter()
             .filter_map(|(score, address)| {
-                let column = searcher
-                    .segment_reader(address.segment_ord)
-                    .fast_fields()
-                    .u64("ord")
-                    .ok()?;
-                column
-                    .first(address.doc_id)
-                    .map(|ord| (ord as usize, score))
+                let segment = self.articles_by_doc.get(address.segment_ord as usize)?;
+                segment
+                    .get(address.doc_id as usize)
+                    .map(|&article| (article, score))
             })
             .collect()
     }
@@ -648,25 +662,38 @@ pub fn plain_markdown(text: &str) -> String {
 }
 
 /// The body sentence that shares the most stems with the question, else the answer.
-fn snippet(analyzer: &TextAnalyzer, article: &Article, query: &[String]) -> String {
-    let body = plain_markdown(&article.body);
-    let mut best: Option<(usize, &str)> = None;
-    for sentence in body
+/// A body sentence with its stems, analyzed once when the index is built.
+struct Sentence {
+    text: String,
+    stems: HashSet<String>,
+}
+
+fn sentences(analyzer: &TextAnalyzer, article: &Article) -> Vec<Sentence> {
+    plain_markdown(&article.body)
         .split(['.', '!', '?', '\n'])
-        .map(str::trim)
+        .map(|s| s.trim().trim_start_matches(['-', '*', ' ']))
         .filter(|s| s.len() > 3)
-    {
-        let stems: HashSet<String> = analyzer::terms(analyzer, sentence)
-            .into_iter()
-            .map(|t| t.stem)
-            .collect();
-        let shared = query.iter().filter(|q| stems.contains(*q)).count();
+        .map(|text| Sentence {
+            text: text.to_string(),
+            stems: analyzer::terms(analyzer, text)
+                .into_iter()
+                .map(|t| t.stem)
+                .collect(),
+        })
+        .collect()
+}
+
+/// The body sentence that shares the most stems with the question, else the answer.
+fn snippet(sentences: &[Sentence], article: &Article, query: &[String]) -> String {
+    let mut best: Option<(usize, &str)> = None;
+    for sentence in sentences {
+        let shared = query.iter().filter(|q| sentence.stems.contains(*q)).count();
         if shared > 0 && best.is_none_or(|(count, _)| shared > count) {
-            best = Some((shared, sentence));
+            best = Some((shared, &sentence.text));
         }
     }
     let text = best.map_or(article.answer.as_str(), |(_, sentence)| sentence);
-    truncate_chars(text.trim_start_matches(['-', '*', ' ']), 200)
+    truncate_chars(text, 200)
 }
 
 pub fn truncate_chars(text: &str, max: usize) -> String {

@@ -211,6 +211,23 @@ impl Store {
         }
     }
 
+    /// The stored response of a message if it was already decided; else the conversation's
+    /// current record (if the conversation exists). One read for the hot path.
+    pub async fn lookup_turn(
+        &self,
+        channel: &str,
+        message_id: &str,
+        conversation_id: &str,
+    ) -> Result<(Option<StoredResponse>, Option<ConversationRecord>), StoreError> {
+        match self {
+            Store::Sqlite(store) => {
+                store
+                    .lookup_turn(channel, message_id, conversation_id)
+                    .await
+            }
+        }
+    }
+
     pub async fn lookup_inbound(
         &self,
         channel: &str,

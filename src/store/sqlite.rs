@@ -126,32 +126,10 @@ impl SqliteStore {
         &self,
         query: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let pooled = inner
-                .readers
-                .lock()
-                .map(|mut pool| pool.pop())
-                .unwrap_or(None);
-            let connection = match pooled {
-                Some(connection) => connection,
-                None => {
-                    let connection = Connection::open(&inner.path)?;
-                    connection.busy_timeout(std::time::Duration::from_secs(10))?;
-                    connection.execute_batch("PRAGMA query_only=ON;")?;
-                    connection
-                }
-            };
-            let result = query(&connection);
-            if let Ok(mut pool) = inner.readers.lock() {
-                if pool.len() < MAX_READERS {
-                    pool.push(connection);
-                }
-            }
-            result
-        })
-        .await
-        .map_err(|_| StoreError::WriterGone)?
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.read_inline(query))
+            .await
+            .map_err(|_| StoreError::WriterGone)?
     }
 
     async fn submit<T>(
@@ -166,27 +144,56 @@ impl SqliteStore {
         reply.await.map_err(|_| StoreError::WriterGone)?
     }
 
+    /// Runs a read on a pooled connection on the calling thread. For the per-message
+    /// primary-key lookups only: they hit the page cache in microseconds, less than a thread
+    /// hand-off would cost.
+    fn read_inline<T>(
+        &self,
+        query: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let pooled = self
+            .inner
+            .readers
+            .lock()
+            .map(|mut pool| pool.pop())
+            .unwrap_or(None);
+        let connection = match pooled {
+            Some(connection) => connection,
+            None => open_reader(&self.inner.path)?,
+        };
+        let result = query(&connection);
+        if let Ok(mut pool) = self.inner.readers.lock() {
+            if pool.len() < MAX_READERS {
+                pool.push(connection);
+            }
+        }
+        result
+    }
+
+    /// The stored response of a message, if any, and the conversation's current record.
+    pub async fn lookup_turn(
+        &self,
+        channel: &str,
+        message_id: &str,
+        conversation_id: &str,
+    ) -> Result<(Option<StoredResponse>, Option<ConversationRecord>), StoreError> {
+        self.read_inline(|db| {
+            let stored = read_inbound(db, channel, message_id)?;
+            if stored.is_some() {
+                return Ok((stored, None));
+            }
+            Ok((None, read_conversation(db, channel, conversation_id)?))
+        })
+    }
+
     pub async fn lookup_inbound(
         &self,
         channel: &str,
         message_id: &str,
     ) -> Result<Option<StoredResponse>, StoreError> {
         let (channel, message_id) = (channel.to_string(), message_id.to_string());
-        self.read(move |db| {
-            let mut statement = db.prepare_cached(
-                "SELECT request_hash, response FROM inbound WHERE channel = ?1 AND message_id = ?2",
-            )?;
-            let found = statement
-                .query_row(params![channel, message_id], |row| {
-                    Ok(StoredResponse {
-                        request_hash: row.get(0)?,
-                        body: Bytes::from(row.get::<_, Vec<u8>>(1)?),
-                    })
-                })
-                .optional()?;
-            Ok(found)
-        })
-        .await
+        self.read(move |db| read_inbound(db, &channel, &message_id))
+            .await
     }
 
     pub async fn load_conversation(
@@ -266,7 +273,7 @@ impl SqliteStore {
                 "SELECT {DELIVERY_COLUMNS} FROM outbox o
                  WHERE o.status = 'pending' AND o.next_attempt_at <= ?1
                    AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.channel = o.channel
-                       AND p.conversation_id = o.conversation_id AND p.status = 'pending' AND p.seq < o.seq)
+                       AND p.conversation_id = o.conversation_id AND p.status IN ('pending', 'failed') AND p.seq < o.seq)
                  ORDER BY o.seq LIMIT ?2"
             ))?;
             let rows = statement.query_map(params![millis(now), limit as i64], delivery_from_row)?;
@@ -391,6 +398,32 @@ fn delivery_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
         created_at: from_millis(row.get(11)?),
         delivered_at: row.get::<_, Option<i64>>(12)?.map(from_millis),
     })
+}
+
+fn read_inbound(
+    db: &Connection,
+    channel: &str,
+    message_id: &str,
+) -> Result<Option<StoredResponse>, StoreError> {
+    let mut statement = db.prepare_cached(
+        "SELECT request_hash, response FROM inbound WHERE channel = ?1 AND message_id = ?2",
+    )?;
+    let found = statement
+        .query_row(params![channel, message_id], |row| {
+            Ok(StoredResponse {
+                request_hash: row.get(0)?,
+                body: Bytes::from(row.get::<_, Vec<u8>>(1)?),
+            })
+        })
+        .optional()?;
+    Ok(found)
+}
+
+fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let connection = Connection::open(path)?;
+    connection.busy_timeout(std::time::Duration::from_secs(10))?;
+    connection.execute_batch("PRAGMA query_only=ON;")?;
+    Ok(connection)
 }
 
 fn read_conversation(

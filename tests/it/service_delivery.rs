@@ -905,3 +905,42 @@ async fn handoffs_survive_a_crash_of_the_process() {
     }
     drop(child);
 }
+
+/// A hand-off that failed for good holds back the follow-ups of its conversation: the
+/// helpdesk never gets a follow-up for a conversation it was not handed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_handoff_holds_back_its_conversations_follow_ups_until_retried() {
+    let receiver = Receiver::start().await;
+    receiver.set_mode(Mode::Fail {
+        status: 503,
+        retry_after: None,
+        remaining: 1_000,
+    });
+    let app = TestApp::spawn(Options {
+        retry_window: SignedDuration::from_millis(300),
+        ..delivering_to(&receiver.url)
+    })
+    .await;
+    hand_off(&app, "held", "m1").await;
+    let failed = wait_listed(&app, "failed", |item| item["conversation_id"] == "held").await;
+    follow_up(&app, "held", "m2", "are you there?").await;
+    receiver.set_mode(Mode::Accept);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(
+        receiver.delivered().is_empty(),
+        "the follow-up waits for the failed hand-off"
+    );
+    assert_eq!(pending_ids(&app, "held").await.len(), 1);
+    let (status, _) = app
+        .post(
+            &format!("/v1/handoffs/{}/retry", failed["id"].as_str().unwrap()),
+            Some(ADMIN_KEY),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let delivered = receiver.wait_for(2, WAIT).await;
+    assert_eq!(delivered[0].body["type"], "handoff");
+    assert_eq!(delivered[1].body["type"], "message");
+    app.stop().await;
+}
