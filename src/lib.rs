@@ -9,6 +9,8 @@
 //! - [`hours`]: business-hours schedules: `is_open`, `next_open_at`.
 //! - [`reply`]: handlebars templates with locale fallback.
 //! - [`engine`]: the pure decision, [`engine::decide`].
+//! - [`eval`]: matching quality on a labelled set, through the real decision.
+//! - [`convtest`]: YAML conversation tests for authors (`firstline test`).
 //! - [`locale`], [`text`]: languages, detection, folding.
 //! - [`yaml`], [`diag`]: the one YAML parser and positioned diagnostics.
 //! - [`store`]: durable conversations, idempotency records and the delivery outbox (SQLite).
@@ -22,8 +24,10 @@ pub mod app;
 pub mod clock;
 pub mod config;
 pub mod content;
+pub mod convtest;
 pub mod diag;
 pub mod engine;
+pub mod eval;
 pub mod flow;
 pub mod handoff;
 pub mod hours;

@@ -58,6 +58,31 @@ enum Command {
         /// The customer's message.
         text: String,
     },
+    /// Run YAML conversation tests (default: tests/conversations next to the configuration).
+    Test {
+        #[arg(long, default_value = "firstline.yaml")]
+        config: PathBuf,
+        /// Test files or folders.
+        paths: Vec<PathBuf>,
+    },
+    /// Measure matching quality on labelled JSON lines ({"text", "label"}; label "oos" = hand off).
+    Eval {
+        /// Training texts: one help-center article per label, its texts as questions.
+        #[arg(long)]
+        train: PathBuf,
+        /// Texts to evaluate.
+        #[arg(long)]
+        test: PathBuf,
+        /// Validation texts: choose the hand-off threshold on these first.
+        #[arg(long)]
+        val: Option<PathBuf>,
+        /// The language of the texts.
+        #[arg(long, default_value = "en")]
+        locale: String,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -98,6 +123,97 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let app = firstline::app::Application::build(settings).await?;
                 app.serve(firstline::app::shutdown_signal()).await
             })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Test { config, paths } => {
+            let content = match Content::load(&config) {
+                Ok(content) => content,
+                Err(diagnostics) => {
+                    println!("{diagnostics}");
+                    return Ok(ExitCode::from(1));
+                }
+            };
+            let paths = if paths.is_empty() {
+                vec![config
+                    .parent()
+                    .map(|p| p.join("tests/conversations"))
+                    .unwrap_or_else(|| "tests/conversations".into())]
+            } else {
+                paths
+            };
+            let files = firstline::convtest::collect(&paths);
+            if files.is_empty() {
+                println!(
+                    "no conversation tests under {}",
+                    paths
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                return Ok(ExitCode::from(1));
+            }
+            let (mut passed, mut failed) = (0, 0);
+            for file in files {
+                let result = firstline::convtest::run_file(&content, &file);
+                if result.failures.is_empty() {
+                    passed += 1;
+                } else {
+                    failed += 1;
+                    println!("FAIL {} ({})", result.name, result.file.display());
+                    for failure in &result.failures {
+                        println!("  {failure}");
+                    }
+                }
+            }
+            println!("{passed} passed, {failed} failed");
+            Ok(if failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Eval {
+            train,
+            test,
+            val,
+            locale,
+            json,
+        } => {
+            let locale = firstline::locale::Locale::parse(&locale)
+                .with_context(|| format!("`{locale}` is not a locale"))?;
+            let train = firstline::eval::read_examples(&train)?;
+            let test = firstline::eval::read_examples(&test)?;
+            let val = val
+                .map(|path| firstline::eval::read_examples(&path))
+                .transpose()?;
+            let report = firstline::eval::evaluate(&train, &test, val.as_deref(), &locale)?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!(
+                    "in-scope accuracy  {:.2}% of {}",
+                    report.in_scope_accuracy * 100.0,
+                    report.n_in_scope
+                );
+                println!(
+                    "out-of-scope recall {:.2}% of {}",
+                    report.oos_recall * 100.0,
+                    report.n_oos
+                );
+                println!(
+                    "thresholds         answer {:.3}, suggest (hand off below) {:.3} ({})",
+                    report.thresholds.answer, report.thresholds.suggest, report.thresholds_from
+                );
+                println!(
+                    "decision latency   p50 {:.0} us, p99 {:.0} us",
+                    report.p50_us, report.p99_us
+                );
+                println!(
+                    "help center        {} articles, {} questions, built in {} ms",
+                    report.articles, report.questions, report.build_ms
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { config } => match Content::load(&config) {

@@ -3,6 +3,7 @@
 
 mod cli;
 mod content_check;
+mod conversations;
 mod decisions;
 mod help_center;
 mod hours;
