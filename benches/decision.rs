@@ -62,6 +62,7 @@ fn main() {
         "decision, shipped help center (128 articles, 4 languages)",
         &mut samples,
     );
+    clinc150(now);
 }
 
 fn report(name: &str, samples: &mut [Duration]) {
@@ -76,5 +77,58 @@ fn report(name: &str, samples: &mut [Duration]) {
         at(0.9),
         at(0.99),
         at(1.0)
+    );
+}
+
+/// The CLINC150 help center (150 articles, 15,000 questions), when the data set sits beside
+/// the repository in `../shared/benchmarks/clinc150/`; decisions on its test texts.
+fn clinc150(now: jiff::Timestamp) {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/benchmarks/clinc150");
+    let (Ok(train), Ok(test)) = (
+        firstline::eval::read_examples(&folder.join("train.jsonl")),
+        firstline::eval::read_examples(&folder.join("test.jsonl")),
+    ) else {
+        println!(
+            "decision, CLINC150: skipped ({} not found)",
+            folder.display()
+        );
+        return;
+    };
+    let locale = firstline::locale::Locale::parse("en").unwrap();
+    let started = Instant::now();
+    let content = firstline::eval::build_content(&train, &locale).unwrap();
+    println!(
+        "CLINC150 help center built in {} ms",
+        started.elapsed().as_millis()
+    );
+    let state = ConversationState::default();
+    let messages: Vec<Inbound> = test
+        .iter()
+        .map(|example| Inbound {
+            channel: "eval".into(),
+            text: example.text.clone(),
+            customer: Customer {
+                id: "bench".into(),
+                name: None,
+                locale: Some("en".into()),
+                timezone: None,
+            },
+        })
+        .collect();
+    for message in messages.iter().take(200) {
+        engine::decide(&content, &state, message, now);
+    }
+    let mut samples = Vec::with_capacity(messages.len() * 2);
+    for _ in 0..2 {
+        for message in &messages {
+            let started = Instant::now();
+            let decision = engine::decide(&content, &state, message, now);
+            samples.push(started.elapsed());
+            std::hint::black_box(decision);
+        }
+    }
+    report(
+        "decision, CLINC150 help center (150 articles, 15,000 questions)",
+        &mut samples,
     );
 }

@@ -228,15 +228,19 @@ fn score(observed: &[Observed], suggest: Option<f32>) -> (f64, f64, usize, usize
     (ratio(right_in, n_in), ratio(right_oos, n_oos), n_in, n_oos)
 }
 
-/// The hand-off threshold that maximizes in-scope accuracy plus out-of-scope recall.
-fn choose_threshold(observed: &[Observed]) -> f32 {
+/// The hand-off threshold with the most right decisions on the validation texts, among those
+/// that hand off at least `min_oos_recall` of the out-of-scope ones.
+fn choose_threshold(observed: &[Observed], min_oos_recall: f64) -> f32 {
     let mut best = (f64::MIN, 0.0f32);
-    for step in 0..=200 {
-        let threshold = step as f32 / 200.0;
-        let (in_scope, oos, _, n_oos) = score(observed, Some(threshold));
-        let objective = if n_oos == 0 { in_scope } else { in_scope + oos };
-        if objective > best.0 + 1e-12 {
-            best = (objective, threshold);
+    for step in 0..=400 {
+        let threshold = step as f32 / 400.0;
+        let (in_scope, oos, n_in, n_oos) = score(observed, Some(threshold));
+        if n_oos > 0 && oos + 1e-9 < min_oos_recall {
+            continue;
+        }
+        let right = in_scope * n_in as f64 + oos * n_oos as f64;
+        if right > best.0 + 1e-9 {
+            best = (right, threshold);
         }
     }
     best.1
@@ -253,6 +257,7 @@ pub fn evaluate(
     test: &[Example],
     val: Option<&[Example]>,
     locale: &Locale,
+    min_oos_recall: f64,
 ) -> anyhow::Result<Report> {
     let started = Instant::now();
     let content = build_content(train, locale)?;
@@ -278,7 +283,7 @@ pub fn evaluate(
                 },
             );
             let observed: Vec<Observed> = val.iter().map(|e| observe(&probe, e, now)).collect();
-            let suggest = choose_threshold(&observed);
+            let suggest = choose_threshold(&observed, min_oos_recall);
             let thresholds = Thresholds {
                 answer: suggest.max(0.5),
                 suggest,

@@ -79,6 +79,9 @@ enum Command {
         /// The language of the texts.
         #[arg(long, default_value = "en")]
         locale: String,
+        /// With --val: the threshold must hand off at least this share of out-of-scope texts.
+        #[arg(long, default_value_t = 0.0)]
+        min_oos_recall: f64,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -178,6 +181,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             test,
             val,
             locale,
+            min_oos_recall,
             json,
         } => {
             let locale = firstline::locale::Locale::parse(&locale)
@@ -187,7 +191,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let val = val
                 .map(|path| firstline::eval::read_examples(&path))
                 .transpose()?;
-            let report = firstline::eval::evaluate(&train, &test, val.as_deref(), &locale)?;
+            let report =
+                firstline::eval::evaluate(&train, &test, val.as_deref(), &locale, min_oos_recall)?;
             if json {
                 println!("{}", serde_json::to_string(&report)?);
             } else {

@@ -36,6 +36,16 @@ pub fn build(language: Language) -> TextAnalyzer {
         .build()
 }
 
+/// Stemming without stop-word removal, for the intent model: small words carry intent there.
+pub fn build_stemmer(language: Language) -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(Stemmer::new(stem_language(language)))
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
 /// Analyzes `text` (at most [`MAX_MATCH_CHARS`] characters of it) into terms.
 pub fn terms(analyzer: &TextAnalyzer, text: &str) -> Vec<Term> {
     let end = text

@@ -5,6 +5,7 @@
 //! Loading reads files; searching is pure and needs no I/O. No HTTP or decision logic here.
 
 pub mod analyzer;
+pub mod classifier;
 pub mod similarity;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -23,10 +24,16 @@ use crate::diag::Diagnostics;
 use crate::locale::{Language, Locale};
 use crate::yaml;
 
+use self::classifier::Classifier;
 use self::similarity::UnitSet;
 
 /// How many articles BM25 retrieval hands to the re-scorer.
-const CANDIDATES: usize = 20;
+const CANDIDATES: usize = 10;
+/// How much the intent model's probability weighs in the confidence at most; the rest is
+/// question similarity (with coverage and margin). A model trained on few questions per
+/// article is trusted less: full weight from `FULL_TRUST_QUESTIONS` questions per article.
+const MODEL_WEIGHT: f32 = 0.6;
+const FULL_TRUST_QUESTIONS: f32 = 50.0;
 /// A lead in question similarity this large over the runner-up counts as fully unambiguous.
 const MARGIN_SCALE: f32 = 0.3;
 /// The most alternate questions one article may have.
@@ -98,12 +105,16 @@ struct LanguageIndex {
     vocabulary: HashSet<String>,
     /// Each article's body sentences with their stems, for snippets.
     sentences: HashMap<usize, Vec<Sentence>>,
+    /// The intent model learned from titles and questions (none with a single article).
+    classifier: Option<Classifier>,
+    /// How much the model's probability weighs in a confidence (see `MODEL_WEIGHT`).
+    model_weight: f32,
 }
 
 #[derive(Clone, Copy)]
 struct Fields {
     ord: Field,
-    title: Field,
+    /// The title and the alternate questions: every way customers ask.
     questions: Field,
     body: Field,
 }
@@ -402,15 +413,30 @@ impl HelpCenter {
             return Vec::new();
         }
         let stems: Vec<String> = terms.iter().map(|t| t.stem.clone()).collect();
-        let candidates = index.retrieve(&stems);
-        let similarity = index.units.best_by_owner(&stems);
+        let mut candidates = index.retrieve(&stems);
+        // The intent model's most likely articles are candidates too, with their probability.
+        let probability: HashMap<usize, f32> = index
+            .classifier
+            .as_ref()
+            .map(|model| model.predict(text).into_iter().take(CANDIDATES).collect())
+            .unwrap_or_default();
+        for &article in probability.keys() {
+            if !candidates
+                .iter()
+                .any(|(candidate, _)| *candidate == article)
+            {
+                candidates.push((article, 0.0));
+            }
+        }
+        let owners: Vec<usize> = candidates.iter().map(|(article, _)| *article).collect();
+        let similarity = index.units.best_for_owners(&stems, &owners);
         let mut unique: Vec<&String> = stems.iter().collect();
         unique.sort();
         unique.dedup();
         let total_weight: f32 = unique.iter().map(|s| index.units.weight(s).powi(2)).sum();
 
-        // The two best question similarities over all articles: an answer is only sure when
-        // it is clearly ahead of the runner-up.
+        // The two best question similarities among the candidates: an answer is only sure
+        // when it is clearly ahead of the runner-up.
         let mut best_two = [(usize::MAX, 0.0f32); 2];
         for (&article, &value) in &similarity {
             if value > best_two[0].1 || (value == best_two[0].1 && article < best_two[0].0) {
@@ -436,7 +462,11 @@ impl HelpCenter {
                 } else {
                     0.0
                 };
-                let confidence = (0.7 * question_similarity + 0.1 * coverage + 0.2 * margin).clamp(0.0, 1.0);
+                let matching = 0.7 * question_similarity + 0.1 * coverage + 0.2 * margin;
+                let model = probability.get(&article).copied().unwrap_or(0.0);
+                // The model is trusted by its evidence: on a small help center it ranks worse
+                // than question similarity and is sure of itself even off topic.
+                let confidence = (index.model_weight * model + (1.0 - index.model_weight) * matching).clamp(0.0, 1.0);
                 tracing::debug!(article = %self.articles[article].id, question_similarity, coverage, margin, bm25, "candidate");
                 (article, confidence, bm25)
             })
@@ -483,7 +513,6 @@ impl LanguageIndex {
         let mut schema = Schema::builder();
         let fields = Fields {
             ord: schema.add_u64_field("ord", FAST | STORED),
-            title: schema.add_text_field("title", text.clone()),
             questions: schema.add_text_field("questions", text.clone()),
             body: schema.add_text_field("body", text),
         };
@@ -499,8 +528,7 @@ impl LanguageIndex {
             let article = &articles[article_index];
             writer.add_document(doc!(
                 fields.ord => article_index as u64,
-                fields.title => article.title.as_str(),
-                fields.questions => article.questions.join("\n"),
+                fields.questions => format!("{}\n{}", article.title, article.questions.join("\n")),
                 fields.body => article.body.as_str(),
             ))?;
             let mut all: HashSet<String> = HashSet::new();
@@ -547,10 +575,27 @@ impl LanguageIndex {
                 .collect();
             articles_by_doc.push(docs);
         }
+        let examples: Vec<(usize, &str)> = members
+            .iter()
+            .flat_map(|&index| {
+                let article = &articles[index];
+                std::iter::once(article.title.as_str())
+                    .chain(article.questions.iter().map(String::as_str))
+                    .map(move |text| (index, text))
+            })
+            .collect();
+        let classifier = Classifier::train(analyzer::build_stemmer(language), &examples);
+        let questions_per_article = examples.len() as f32 / members.len().max(1) as f32;
+        let model_weight = match classifier {
+            Some(_) => MODEL_WEIGHT * (questions_per_article / FULL_TRUST_QUESTIONS).min(1.0),
+            None => 0.0,
+        };
         Ok(LanguageIndex {
+            model_weight,
             analyzer,
             reader,
             articles_by_doc,
+            classifier,
             fields,
             units: UnitSet::build(units),
             article_stems,
@@ -566,11 +611,7 @@ impl LanguageIndex {
         unique.dedup();
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for stem in unique {
-            for (field, boost) in [
-                (self.fields.title, 3.0),
-                (self.fields.questions, 2.5),
-                (self.fields.body, 1.0),
-            ] {
+            for (field, boost) in [(self.fields.questions, 2.5), (self.fields.body, 1.0)] {
                 let term = IndexTerm::from_field_text(field, stem);
                 let query = TermQuery::new(term, IndexRecordOption::WithFreqs);
                 clauses.push((

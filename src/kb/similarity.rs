@@ -16,10 +16,12 @@ pub struct UnitSet {
     idf: HashMap<String, f32>,
     /// The weight a stem never seen in any unit gets: it counts against the match.
     unseen_idf: f32,
+    /// Each owner's units, as a range of unit indices (units are built owner by owner).
+    ranges: HashMap<usize, (u32, u32)>,
 }
 
 impl UnitSet {
-    /// Builds the set from (owner, stems) pairs.
+    /// Builds the set from (owner, stems) pairs; a given owner's units must be consecutive.
     pub fn build(units: Vec<(usize, Vec<String>)>) -> UnitSet {
         let count = units.len().max(1) as f32;
         let mut document_frequency: HashMap<&str, u32> = HashMap::new();
@@ -45,6 +47,7 @@ impl UnitSet {
             postings: HashMap::new(),
             unseen_idf: (1.0 + count).ln(),
             idf,
+            ranges: HashMap::new(),
         };
         for (unit_index, (owner, stems)) in deduplicated.iter().enumerate() {
             let mut norm = 0.0;
@@ -57,6 +60,11 @@ impl UnitSet {
                     .push((unit_index as u32, weight));
             }
             set.units.push((*owner, norm.sqrt()));
+            let range = set
+                .ranges
+                .entry(*owner)
+                .or_insert((unit_index as u32, unit_index as u32));
+            range.1 = unit_index as u32 + 1;
         }
         set
     }
@@ -70,6 +78,52 @@ impl UnitSet {
         self.idf.get(stem).copied().unwrap_or(self.unseen_idf)
     }
 
+    /// For each of `owners`, the best cosine similarity of any of its units to the query.
+    /// Units are stored owner by owner, so each owner's units are one range of every posting
+    /// list: only those ranges are read.
+    pub fn best_for_owners(&self, query: &[String], owners: &[usize]) -> HashMap<usize, f32> {
+        let mut unique: Vec<&String> = query.iter().collect();
+        unique.sort();
+        unique.dedup();
+        let query_norm = unique
+            .iter()
+            .map(|stem| self.weight(stem).powi(2))
+            .sum::<f32>()
+            .sqrt();
+        let mut best: HashMap<usize, f32> = HashMap::new();
+        if query_norm == 0.0 {
+            return best;
+        }
+        let lists: Vec<&Vec<(u32, f32)>> = unique
+            .iter()
+            .filter_map(|stem| self.postings.get(stem.as_str()))
+            .collect();
+        let mut dot: rustc_hash::FxHashMap<u32, f32> = rustc_hash::FxHashMap::default();
+        for &owner in owners {
+            let Some(&(start, end)) = self.ranges.get(&owner) else {
+                continue;
+            };
+            dot.clear();
+            for list in &lists {
+                let from = list.partition_point(|(unit, _)| *unit < start);
+                for &(unit, weight) in list[from..].iter().take_while(|(unit, _)| *unit < end) {
+                    *dot.entry(unit).or_default() += weight * weight;
+                }
+            }
+            let mut top = 0.0f32;
+            for (&unit, &product) in &dot {
+                let norm = self.units[unit as usize].1;
+                if norm > 0.0 {
+                    top = top.max((product / (query_norm * norm)).clamp(0.0, 1.0));
+                }
+            }
+            if top > 0.0 {
+                best.insert(owner, top);
+            }
+        }
+        best
+    }
+
     /// For each owner, the best cosine similarity of any of its units to the query stems.
     pub fn best_by_owner(&self, query: &[String]) -> HashMap<usize, f32> {
         let mut unique: Vec<&String> = query.iter().collect();
@@ -80,11 +134,17 @@ impl UnitSet {
             .map(|stem| self.weight(stem).powi(2))
             .sum::<f32>()
             .sqrt();
-        let mut dot: HashMap<u32, f32> = HashMap::new();
+        // Dense accumulation: a posting list can touch thousands of units.
+        let mut dot = vec![0.0f32; self.units.len()];
+        let mut touched: Vec<u32> = Vec::new();
         for stem in &unique {
             if let Some(postings) = self.postings.get(stem.as_str()) {
                 for &(unit, weight) in postings {
-                    *dot.entry(unit).or_default() += weight * weight;
+                    let slot = &mut dot[unit as usize];
+                    if *slot == 0.0 {
+                        touched.push(unit);
+                    }
+                    *slot += weight * weight;
                 }
             }
         }
@@ -92,12 +152,12 @@ impl UnitSet {
         if query_norm == 0.0 {
             return best;
         }
-        for (unit, product) in dot {
+        for unit in touched {
             let (owner, norm) = self.units[unit as usize];
             if norm == 0.0 {
                 continue;
             }
-            let cosine = (product / (query_norm * norm)).clamp(0.0, 1.0);
+            let cosine = (dot[unit as usize] / (query_norm * norm)).clamp(0.0, 1.0);
             let entry = best.entry(owner).or_default();
             if cosine > *entry {
                 *entry = cosine;
