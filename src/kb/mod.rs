@@ -36,6 +36,8 @@ const MODEL_WEIGHT: f32 = 0.6;
 const FULL_TRUST_QUESTIONS: f32 = 50.0;
 /// A lead in question similarity this large over the runner-up counts as fully unambiguous.
 const MARGIN_SCALE: f32 = 0.3;
+/// The largest article file accepted.
+const MAX_ARTICLE_BYTES: u64 = 1024 * 1024;
 /// The most alternate questions one article may have.
 const MAX_QUESTIONS: usize = 2_000;
 
@@ -174,6 +176,15 @@ pub fn load_articles(
         files.sort();
         for file in files {
             if file.extension().and_then(|e| e.to_str()) != Some("md") {
+                continue;
+            }
+            let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+            if size > MAX_ARTICLE_BYTES {
+                diagnostics.error(
+                    &file,
+                    None,
+                    format!("article is {size} bytes, more than the {MAX_ARTICLE_BYTES} allowed"),
+                );
                 continue;
             }
             match std::fs::read_to_string(&file) {

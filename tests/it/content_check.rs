@@ -288,3 +288,17 @@ fn line_of<'a>(report: &'a str, needle: &str) -> &'a str {
         .find(|line| line.contains(needle))
         .unwrap_or_else(|| panic!("no line with `{needle}` in:\n{report}"))
 }
+
+#[test]
+fn an_oversized_article_is_refused() {
+    let copy = ContentCopy::new();
+    let mut text = copy.read("kb/en/gift-cards.md");
+    text.push_str(&"Gift cards are lovely. ".repeat(60_000));
+    copy.write("kb/en/gift-cards.md", &text);
+    let report = copy.load().expect_err("oversized article").to_string();
+    assert!(
+        report.contains("gift-cards.md: article is")
+            && report.contains("more than the 1048576 allowed"),
+        "{report}"
+    );
+}
