@@ -13,6 +13,9 @@
 //!     expect: { action: flow, flow: order_status, reply_contains: order number }
 //!   - say: "12345678"
 //!     expect: { action: handed_off, queue: support, reason: order_status, slots: { order_number: "12345678" } }
+//!   - say: I want a person
+//!     delivery: { status: 503, failing_for: 25h }   # what the helpdesk answered
+//!     expect: { delivery: failed }                    # delivered | pending | failed
 //! ```
 
 use std::collections::BTreeMap;
@@ -61,8 +64,31 @@ struct TurnSpec {
     /// The helpdesk gives the conversation back to the bot before this turn.
     #[serde(default)]
     handback: bool,
+    /// What the helpdesk answers when this turn's hand-off is delivered.
+    #[serde(default)]
+    delivery: Option<DeliverySpec>,
     #[serde(default)]
     expect: Option<Expect>,
+}
+
+/// The helpdesk's answer to a hand-off delivery: a status (`503`), `timeout` or
+/// `unreachable`, optionally after the deliveries have been failing for a while.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum DeliverySpec {
+    Status(u16),
+    Word(String),
+    Detailed {
+        #[serde(default)]
+        status: Option<u16>,
+        #[serde(default)]
+        error: Option<String>,
+        #[serde(default)]
+        retry_after: Option<String>,
+        /// How long this hand-off has already been failing (`25h`).
+        #[serde(default)]
+        failing_for: Option<String>,
+    },
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -86,6 +112,9 @@ struct Expect {
     replies: Option<usize>,
     /// The bot owns the conversation (`bot`) or a person does (`human`) after the turn.
     owner: Option<String>,
+    /// What becomes of the hand-off given the turn's `delivery`: `delivered`, `pending`
+    /// (retried later) or `failed` (listed for an operator).
+    delivery: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -207,6 +236,28 @@ pub fn run_file(content: &Content, file: &Path) -> FileResult {
             customer: customer.clone(),
         };
         let decision = engine::decide(content, &state, &inbound, now);
+        let delivery = match (&turn.delivery, &decision.handoff) {
+            (Some(spec), Some(_)) => match delivery_outcome(spec, now) {
+                Ok(outcome) => Some(outcome),
+                Err(message) => {
+                    failures.push(Diagnostic::at(
+                        file,
+                        positions.at(&format!("{base}.delivery")),
+                        message,
+                    ));
+                    None
+                }
+            },
+            (Some(_), None) => {
+                failures.push(Diagnostic::at(
+                    file,
+                    positions.at(&format!("{base}.delivery")),
+                    "this turn made no hand-off to deliver",
+                ));
+                None
+            }
+            _ => None,
+        };
         if let Some(expect) = &turn.expect {
             check(
                 &decision,
@@ -216,6 +267,22 @@ pub fn run_file(content: &Content, file: &Path) -> FileResult {
                 &format!("{base}.expect"),
                 &mut failures,
             );
+            if let Some(expected) = &expect.delivery {
+                let position = positions.at(&format!("{base}.expect.delivery"));
+                match &delivery {
+                    Some(actual) if actual == expected => {}
+                    Some(actual) => failures.push(Diagnostic::at(
+                        file,
+                        position,
+                        format!("expected the delivery to be `{expected}`, got `{actual}`"),
+                    )),
+                    None => failures.push(Diagnostic::at(
+                        file,
+                        position,
+                        "`expect.delivery` needs a hand-off and the turn's `delivery`",
+                    )),
+                }
+            }
         }
         state = decision.state;
     }
@@ -224,6 +291,70 @@ pub fn run_file(content: &Content, file: &Path) -> FileResult {
         name: spec.name,
         failures,
     }
+}
+
+/// Judges one delivery attempt with the worker's own retry policy (default settings).
+fn delivery_outcome(spec: &DeliverySpec, now: Timestamp) -> Result<String, String> {
+    use crate::handoff::{judge, AttemptResult, DeliveryConfig};
+    let word = |word: &str| match word {
+        "timeout" => Ok(AttemptResult::Failed("timed out".into())),
+        "unreachable" => Ok(AttemptResult::Failed("cannot connect".into())),
+        other => Err(format!(
+            "`delivery` `{other}` is a status code, timeout or unreachable"
+        )),
+    };
+    let status = |status: u16, retry_after: Option<SignedDuration>| {
+        if (200..300).contains(&status) {
+            AttemptResult::Accepted
+        } else {
+            AttemptResult::Refused {
+                status,
+                retry_after,
+            }
+        }
+    };
+    let (result, failing_for) = match spec {
+        DeliverySpec::Status(code) => (status(*code, None), SignedDuration::ZERO),
+        DeliverySpec::Word(text) => (word(text)?, SignedDuration::ZERO),
+        DeliverySpec::Detailed {
+            status: code,
+            error,
+            retry_after,
+            failing_for,
+        } => {
+            let retry_after = match retry_after {
+                Some(text) => Some(
+                    parse_wait(text)
+                        .ok_or_else(|| format!("`retry_after` {text} is not like 30s or 2m"))?,
+                ),
+                None => None,
+            };
+            let result = match (code, error) {
+                (Some(code), None) => status(*code, retry_after),
+                (None, Some(error)) => word(error)?,
+                _ => return Err("`delivery` has a `status` or an `error`".into()),
+            };
+            let failing_for = match failing_for {
+                Some(text) => parse_wait(text)
+                    .ok_or_else(|| format!("`failing_for` {text} is not like 25h"))?,
+                None => SignedDuration::ZERO,
+            };
+            (result, failing_for)
+        }
+    };
+    let config = DeliveryConfig::new(
+        Some("http://helpdesk".into()),
+        None,
+        std::time::Duration::from_secs(10),
+        SignedDuration::from_hours(24),
+    );
+    let window_start = now.checked_sub(failing_for).unwrap_or(now);
+    Ok(match judge(&config, 0, window_start, now, result) {
+        crate::store::AttemptOutcome::Delivered => "delivered",
+        crate::store::AttemptOutcome::RetryAt { .. } => "pending",
+        crate::store::AttemptOutcome::Failed { .. } => "failed",
+    }
+    .to_string())
 }
 
 fn parse_wait(text: &str) -> Option<SignedDuration> {

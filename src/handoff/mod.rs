@@ -157,29 +157,31 @@ async fn attempt(
     }
     let result = request.body(delivery.payload.clone()).send().await;
     let now = clock.now();
-    let (outcome, label) = match result {
-        Ok(response) if response.status().is_success() => (AttemptOutcome::Delivered, "delivered"),
-        Ok(response) => {
-            let retry_after = response
+    let result = match result {
+        Ok(response) if response.status().is_success() => AttemptResult::Accepted,
+        Ok(response) => AttemptResult::Refused {
+            status: response.status().as_u16(),
+            retry_after: response
                 .headers()
                 .get("retry-after")
                 .and_then(|value| value.to_str().ok())
                 .and_then(|value| value.trim().parse::<i64>().ok())
-                .map(|seconds| SignedDuration::from_secs(seconds.clamp(0, 24 * 3600)));
-            let error = format!("HTTP {}", response.status().as_u16());
-            (
-                next_step(config, &delivery, now, error, retry_after),
-                "retry",
-            )
-        }
-        Err(error) => {
-            let error = if error.is_timeout() {
-                "timed out".to_string()
-            } else {
-                without_url(&error)
-            };
-            (next_step(config, &delivery, now, error, None), "retry")
-        }
+                .map(|seconds| SignedDuration::from_secs(seconds.clamp(0, 24 * 3600))),
+        },
+        Err(error) if error.is_timeout() => AttemptResult::Failed("timed out".into()),
+        Err(error) => AttemptResult::Failed(without_url(&error)),
+    };
+    let outcome = judge(
+        config,
+        delivery.attempts,
+        delivery.window_start,
+        now,
+        result,
+    );
+    let label = if matches!(outcome, AttemptOutcome::Delivered) {
+        "delivered"
+    } else {
+        "retry"
     };
     let label = match &outcome {
         AttemptOutcome::Failed { .. } => "failed",
@@ -202,20 +204,41 @@ async fn attempt(
     }
 }
 
-fn next_step(
+/// What the helpdesk did with one delivery attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptResult {
+    /// A 2xx answer.
+    Accepted,
+    /// Any other status (redirects included: they are not followed).
+    Refused {
+        status: u16,
+        retry_after: Option<SignedDuration>,
+    },
+    /// No answer: connection refused, timed out, reset.
+    Failed(String),
+}
+
+/// The retry policy: delivered on 2xx; otherwise retried after the backoff (or the receiver's
+/// `Retry-After`, when longer) while that stays inside the retry window; else failed for good.
+pub fn judge(
     config: &DeliveryConfig,
-    delivery: &Delivery,
+    attempts: i64,
+    window_start: Timestamp,
     now: Timestamp,
-    error: String,
-    retry_after: Option<SignedDuration>,
+    result: AttemptResult,
 ) -> AttemptOutcome {
-    let delay = config.backoff(delivery.attempts);
+    let (error, retry_after) = match result {
+        AttemptResult::Accepted => return AttemptOutcome::Delivered,
+        AttemptResult::Refused {
+            status,
+            retry_after,
+        } => (format!("HTTP {status}"), retry_after),
+        AttemptResult::Failed(error) => (error, None),
+    };
+    let delay = config.backoff(attempts);
     let delay = retry_after.map_or(delay, |asked| asked.max(delay));
     let at = now.checked_add(delay).unwrap_or(now);
-    let deadline = delivery
-        .window_start
-        .checked_add(config.retry_window)
-        .unwrap_or(now);
+    let deadline = window_start.checked_add(config.retry_window).unwrap_or(now);
     if at > deadline {
         AttemptOutcome::Failed { error }
     } else {

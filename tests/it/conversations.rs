@@ -59,3 +59,28 @@ fn a_malformed_test_file_is_a_failure_not_a_panic() {
         assert_eq!(result.failures.len(), 1, "{name}");
     }
 }
+
+#[test]
+fn a_test_can_say_what_the_helpdesk_answered_and_expect_the_hand_offs_fate() {
+    let copy = ContentCopy::new();
+    copy.write(
+        "tests/conversations/delivery.yaml",
+        "name: delivery\nat: 2026-11-23T10:00:00+01:00\nturns:\n  - say: I want to talk to a person\n    delivery: 503\n    expect: { delivery: delivered }\n  - say: How much does shipping cost?\n    delivery: 200\n",
+    );
+    let content = copy.load().expect("content loads");
+    let result = convtest::run_file(
+        &content,
+        &copy.dir().join("tests/conversations/delivery.yaml"),
+    );
+    let lines: Vec<String> = result.failures.iter().map(ToString::to_string).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].contains("delivery.yaml:6:")
+            && lines[0].contains("expected the delivery to be `delivered`, got `pending`"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].contains("delivery.yaml:8:") && lines[1].contains("no hand-off to deliver"),
+        "{lines:?}"
+    );
+}
