@@ -30,7 +30,6 @@ fn main() {
     )))
     .unwrap_or_else(|diagnostics| panic!("{diagnostics}"));
     let now: jiff::Timestamp = "2026-11-23T10:00:00+01:00".parse().unwrap();
-    let state = ConversationState::default();
     let messages: Vec<Inbound> = QUESTIONS
         .iter()
         .map(|text| Inbound {
@@ -44,25 +43,35 @@ fn main() {
             },
         })
         .collect();
-    // Warm up caches and the allocator.
-    for message in &messages {
-        engine::decide(&content, &state, message, now);
-    }
-    let rounds = 2_000;
-    let mut samples: Vec<Duration> = Vec::with_capacity(rounds * messages.len());
-    for _ in 0..rounds {
-        for message in &messages {
-            let started = Instant::now();
-            let decision = engine::decide(&content, &state, message, now);
-            samples.push(started.elapsed());
-            std::hint::black_box(decision);
-        }
-    }
+    let mut samples = measure(&content, &messages, now, 2_000);
     report(
         "decision, shipped help center (128 articles, 4 languages)",
         &mut samples,
     );
     clinc150(now);
+}
+
+/// Times `rounds` passes over the messages, one decision at a time, after a warm-up pass.
+fn measure(
+    content: &Content,
+    messages: &[Inbound],
+    now: jiff::Timestamp,
+    rounds: usize,
+) -> Vec<Duration> {
+    let state = ConversationState::default();
+    for message in messages.iter().take(500) {
+        engine::decide(content, &state, message, now);
+    }
+    let mut samples = Vec::with_capacity(rounds * messages.len());
+    for _ in 0..rounds {
+        for message in messages {
+            let started = Instant::now();
+            let decision = engine::decide(content, &state, message, now);
+            samples.push(started.elapsed());
+            std::hint::black_box(decision);
+        }
+    }
+    samples
 }
 
 fn report(name: &str, samples: &mut [Duration]) {
@@ -101,7 +110,6 @@ fn clinc150(now: jiff::Timestamp) {
         "CLINC150 help center built in {} ms",
         started.elapsed().as_millis()
     );
-    let state = ConversationState::default();
     let messages: Vec<Inbound> = test
         .iter()
         .map(|example| Inbound {
@@ -115,18 +123,7 @@ fn clinc150(now: jiff::Timestamp) {
             },
         })
         .collect();
-    for message in messages.iter().take(200) {
-        engine::decide(&content, &state, message, now);
-    }
-    let mut samples = Vec::with_capacity(messages.len() * 2);
-    for _ in 0..2 {
-        for message in &messages {
-            let started = Instant::now();
-            let decision = engine::decide(&content, &state, message, now);
-            samples.push(started.elapsed());
-            std::hint::black_box(decision);
-        }
-    }
+    let mut samples = measure(&content, &messages, now, 2);
     report(
         "decision, CLINC150 help center (150 articles, 15,000 questions)",
         &mut samples,

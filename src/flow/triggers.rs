@@ -197,10 +197,13 @@ impl TriggerMatcher {
             .into_iter()
             .map(|t| t.stem)
             .collect();
+        let allowed: Vec<usize> = units
+            .owners()
+            .filter(|flow| scopes.contains(&flows.flows[*flow].scope))
+            .collect();
         let mut scored: Vec<(usize, f32)> = units
-            .best_by_owner(&stems)
+            .best_for_owners(&stems, &allowed)
             .into_iter()
-            .filter(|(flow, _)| scopes.contains(&flows.flows[*flow].scope))
             .collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         scored.first().map(|&(flow, confidence)| TriggerMatch {

@@ -124,45 +124,8 @@ impl UnitSet {
         best
     }
 
-    /// For each owner, the best cosine similarity of any of its units to the query stems.
-    pub fn best_by_owner(&self, query: &[String]) -> HashMap<usize, f32> {
-        let mut unique: Vec<&String> = query.iter().collect();
-        unique.sort();
-        unique.dedup();
-        let query_norm = unique
-            .iter()
-            .map(|stem| self.weight(stem).powi(2))
-            .sum::<f32>()
-            .sqrt();
-        // Dense accumulation: a posting list can touch thousands of units.
-        let mut dot = vec![0.0f32; self.units.len()];
-        let mut touched: Vec<u32> = Vec::new();
-        for stem in &unique {
-            if let Some(postings) = self.postings.get(stem.as_str()) {
-                for &(unit, weight) in postings {
-                    let slot = &mut dot[unit as usize];
-                    if *slot == 0.0 {
-                        touched.push(unit);
-                    }
-                    *slot += weight * weight;
-                }
-            }
-        }
-        let mut best: HashMap<usize, f32> = HashMap::new();
-        if query_norm == 0.0 {
-            return best;
-        }
-        for unit in touched {
-            let (owner, norm) = self.units[unit as usize];
-            if norm == 0.0 {
-                continue;
-            }
-            let cosine = (dot[unit as usize] / (query_norm * norm)).clamp(0.0, 1.0);
-            let entry = best.entry(owner).or_default();
-            if cosine > *entry {
-                *entry = cosine;
-            }
-        }
-        best
+    /// Every owner that has units.
+    pub fn owners(&self) -> impl Iterator<Item = usize> + '_ {
+        self.ranges.keys().copied()
     }
 }
