@@ -348,3 +348,120 @@ fn month_name(language: Language, month: i8) -> &'static str {
     };
     names[index]
 }
+
+/// Greeting and filler words, folded (`j'ai` → `jai`). A message made only of these is small
+/// talk: nothing to search for, nothing to hand off.
+const SMALL_TALK: [(Language, &[&str]); 4] = [
+    (
+        Language::En,
+        &[
+            "hello",
+            "hi",
+            "hey",
+            "good",
+            "morning",
+            "afternoon",
+            "evening",
+            "there",
+            "i",
+            "have",
+            "a",
+            "question",
+            "quick",
+            "can",
+            "could",
+            "you",
+            "help",
+            "me",
+            "please",
+            "thanks",
+            "thank",
+            "ok",
+            "okay",
+            "yes",
+            "no",
+            "hmm",
+            "anyone",
+            "is",
+            "im",
+        ],
+    ),
+    (
+        Language::Es,
+        &[
+            "hola", "buenos", "buenas", "dias", "tardes", "noches", "tengo", "una", "pregunta",
+            "puedes", "puede", "ayudarme", "ayuda", "me", "por", "favor", "gracias", "vale", "si",
+            "no", "alguien", "hay",
+        ],
+    ),
+    (
+        Language::Fr,
+        &[
+            "bonjour", "bonsoir", "salut", "coucou", "jai", "une", "question", "pouvez", "vous",
+            "maider", "aider", "m", "merci", "svp", "oui", "non", "daccord", "quelquun", "il", "y",
+            "a",
+        ],
+    ),
+    (
+        Language::Nl,
+        &[
+            "hallo",
+            "hoi",
+            "goedemorgen",
+            "goedemiddag",
+            "goedenavond",
+            "ik",
+            "heb",
+            "een",
+            "vraag",
+            "kun",
+            "kunt",
+            "je",
+            "u",
+            "mij",
+            "me",
+            "helpen",
+            "alsjeblieft",
+            "alstublieft",
+            "bedankt",
+            "dank",
+            "ja",
+            "nee",
+            "oke",
+            "iemand",
+            "daar",
+        ],
+    ),
+];
+
+/// Words that greet in one language only, and so tell it.
+const GREETINGS: [(Language, &[&str]); 4] = [
+    (Language::En, &["hello", "hi", "hey"]),
+    (Language::Es, &["hola", "buenos", "buenas"]),
+    (Language::Fr, &["bonjour", "bonsoir", "salut", "coucou"]),
+    (
+        Language::Nl,
+        &["hallo", "hoi", "goedemorgen", "goedemiddag", "goedenavond"],
+    ),
+];
+
+/// Whether the text is only greetings and filler ("Hello, I have a question", "buenos días").
+pub fn is_small_talk(text: &str) -> bool {
+    let folded = crate::text::fold(text);
+    let mut words = folded.split(' ').filter(|w| !w.is_empty()).peekable();
+    words.peek().is_some()
+        && words.all(|word| SMALL_TALK.iter().any(|(_, list)| list.contains(&word)))
+}
+
+/// The language a greeting in the text belongs to, among `candidates`, when exactly one does.
+pub fn greeting_language(text: &str, candidates: &[Language]) -> Option<Language> {
+    let folded = crate::text::fold(text);
+    let mut found = folded.split(' ').filter_map(|word| {
+        GREETINGS
+            .iter()
+            .find(|(language, list)| candidates.contains(language) && list.contains(&word))
+            .map(|(language, _)| *language)
+    });
+    let first = found.next()?;
+    found.all(|other| other == first).then_some(first)
+}

@@ -137,6 +137,7 @@ impl<'a> Turn<'a> {
             if let Some(found) = self.content.triggers.find(
                 &self.content.flows,
                 &self.inbound.text,
+                self.message_language(),
                 &[Scope::Always, Scope::InFlow],
             ) {
                 self.start_flow(found.flow, found.slots);
@@ -149,6 +150,7 @@ impl<'a> Turn<'a> {
         if let Some(found) = self.content.triggers.find(
             &self.content.flows,
             &self.inbound.text,
+            self.message_language(),
             &[Scope::Always, Scope::Idle],
         ) {
             self.start_flow(found.flow, found.slots);
@@ -168,6 +170,11 @@ impl<'a> Turn<'a> {
                 self.state.owner = Owner::Bot;
             }
         }
+    }
+
+    /// The language the customer writes in (their locale's), for single-word keywords.
+    fn message_language(&self) -> Language {
+        self.locale.language().unwrap_or(self.language)
     }
 
     /// Starts a new session after inactivity; returns whether this message opens one.
@@ -211,6 +218,7 @@ impl<'a> Turn<'a> {
                 .guess_language(&self.inbound.text)
                 .filter(|l| languages.contains(l))
                 .or_else(|| locale::detect(&self.inbound.text, &languages))
+                .or_else(|| locale::greeting_language(&self.inbound.text, &languages))
                 .map(Locale::from_language)
         };
         let locale = given
@@ -512,6 +520,11 @@ impl<'a> Turn<'a> {
             }
         }
         self.confidence = self.hits.first().map(|h| h.confidence);
+        if locale::is_small_talk(&self.inbound.text) {
+            self.confidence = None;
+            self.miss_without_match();
+            return;
+        }
         let Some(top) = self.hits.first().cloned() else {
             self.miss_without_match();
             return;
@@ -588,10 +601,12 @@ impl<'a> Turn<'a> {
         self.run_passive_flow("didnt_understand", ReplyKind::Fallback);
     }
 
-    /// Short text whose words the help center has never seen: too vague to hand off on.
+    /// Small talk, or short text whose words the help center has never seen: too vague to
+    /// hand off on.
     fn is_vague(&self) -> bool {
         let words = self.inbound.text.split_whitespace().count();
-        words <= 3 && self.hits.iter().all(|h| h.matched_terms.is_empty())
+        locale::is_small_talk(&self.inbound.text)
+            || (words <= 3 && self.hits.iter().all(|h| h.matched_terms.is_empty()))
     }
 
     fn queue_for_article(&self, article_index: usize) -> Option<String> {

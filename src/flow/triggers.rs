@@ -33,8 +33,9 @@ pub struct TriggerMatch {
 
 pub struct TriggerMatcher {
     automaton: Option<AhoCorasick>,
-    /// For each automaton pattern: its flow and its length in folded characters.
-    keyword_flows: Vec<(usize, usize)>,
+    /// For each automaton pattern: its flow, its length in folded characters, and the only
+    /// language it matches in (single words), if any.
+    keyword_flows: Vec<(usize, usize, Option<Language>)>,
     examples: HashMap<Language, (TextAnalyzer, UnitSet)>,
 }
 
@@ -51,11 +52,14 @@ impl TriggerMatcher {
         let mut keywords = Vec::new();
         let mut keyword_flows = Vec::new();
         for (index, flow) in flows.flows.iter().enumerate() {
-            for list in flow.keywords.values() {
+            for (language, list) in &flow.keywords {
                 for keyword in list {
                     let folded = fold(keyword);
                     if !folded.is_empty() {
-                        keyword_flows.push((index, folded.chars().count()));
+                        // A phrase is specific in any language; a single word only in its own
+                        // (Dutch "mens" is English "men's" once folded).
+                        let only = (!folded.contains(' ')).then_some(*language);
+                        keyword_flows.push((index, folded.chars().count(), only));
                         keywords.push(folded);
                     }
                 }
@@ -106,7 +110,13 @@ impl TriggerMatcher {
 
     /// The flow a keyword or pattern in `text` starts, among flows whose scope is allowed.
     /// Flows with scope `always` win over others; then patterns, then the longest keyword.
-    pub fn find(&self, flows: &FlowSet, text: &str, scopes: &[Scope]) -> Option<TriggerMatch> {
+    pub fn find(
+        &self,
+        flows: &FlowSet,
+        text: &str,
+        language: Language,
+        scopes: &[Scope],
+    ) -> Option<TriggerMatch> {
         let text: String = text.chars().take(MAX_MATCH_CHARS).collect();
         let folded = fold(&text);
         let allowed = |flow: usize| scopes.contains(&flows.flows[flow].scope);
@@ -166,8 +176,8 @@ impl TriggerMatcher {
                 if !(starts_word && ends_word) {
                     continue;
                 }
-                let (flow, length) = self.keyword_flows[found.pattern().as_usize()];
-                if allowed(flow) {
+                let (flow, length, only) = self.keyword_flows[found.pattern().as_usize()];
+                if allowed(flow) && only.is_none_or(|only| only == language) {
                     consider(
                         urgency(flow),
                         length,

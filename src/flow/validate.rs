@@ -125,7 +125,13 @@ impl Validator {
                 let ok = min.is_none_or(|m| length >= m) && max.is_none_or(|m| length <= m);
                 ok.then(|| answer.to_string())
             }
-            Validator::Regex(regex) => regex.is_match(answer).then(|| answer.to_string()),
+            // With a capture group, the slot keeps the group: "It's #12345678" → "12345678".
+            Validator::Regex(regex) => regex.captures(answer).map(|captures| {
+                captures
+                    .get(1)
+                    .map_or(answer, |group| group.as_str())
+                    .to_string()
+            }),
             Validator::OneOf(options) => {
                 let folded = fold(answer);
                 // The whole answer first; then any option named as a word in a longer answer.
