@@ -520,11 +520,6 @@ impl<'a> Turn<'a> {
             }
         }
         self.confidence = self.hits.first().map(|h| h.confidence);
-        if locale::is_small_talk(&self.inbound.text) {
-            self.confidence = None;
-            self.miss_without_match();
-            return;
-        }
         let Some(top) = self.hits.first().cloned() else {
             self.miss_without_match();
             return;
@@ -533,6 +528,9 @@ impl<'a> Turn<'a> {
         let answer_threshold = article.threshold.unwrap_or(thresholds.answer);
         if top.confidence >= answer_threshold {
             self.answer_with(top.article, Some(top.confidence));
+        } else if locale::is_small_talk(&self.inbound.text) {
+            // Greetings and filler with no article for them: ask what the question is.
+            self.miss_without_match();
         } else if top.confidence >= thresholds.suggest {
             if self.state.misses >= 1 {
                 let queue = self.queue_for_article(top.article);
