@@ -125,11 +125,6 @@ pub fn parse<T: DeserializeOwned>(
     Ok((value, positions))
 }
 
-/// Parses a YAML document into a generic value (used for front matter checks and tests).
-pub fn to_json(text: &str) -> Result<serde_json::Value, String> {
-    serde_yaml::from_str(text).map_err(|error| error.to_string())
-}
-
 /// serde_yaml appends " at line L column C" to its messages; the position is printed separately.
 fn tidy_serde_message(message: &str) -> String {
     match message.find(" at line ") {

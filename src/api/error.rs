@@ -140,6 +140,12 @@ impl From<PathRejection> for ApiError {
     }
 }
 
+impl From<crate::store::StoreError> for ApiError {
+    fn from(error: crate::store::StoreError) -> ApiError {
+        ServiceError::Store(error).into()
+    }
+}
+
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> ApiError {
         match error {

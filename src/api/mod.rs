@@ -430,13 +430,9 @@ async fn get_conversation(
     let store = &state.service.store;
     let record = store
         .load_conversation(&channel, &conversation_id)
-        .await
-        .map_err(crate::service::ServiceError::from)?
+        .await?
         .ok_or_else(|| ApiError::new(Code::NotFound, "no such conversation"))?;
-    let messages = store
-        .history(&channel, &conversation_id, 10_000)
-        .await
-        .map_err(crate::service::ServiceError::from)?;
+    let messages = store.history(&channel, &conversation_id, 10_000).await?;
     let state_json = &record.state;
     let owner = match &state_json.owner {
         Owner::Bot => json!({"kind": "bot"}),
@@ -490,8 +486,7 @@ async fn handback(
             state.clock.now(),
             change,
         )
-        .await
-        .map_err(crate::service::ServiceError::from)?;
+        .await?;
     if !found {
         return Err(ApiError::new(Code::NotFound, "no such conversation"));
     }
@@ -542,8 +537,7 @@ async fn agent_message(
         .service
         .store
         .update_conversation(&channel, &conversation_id, message, now, change)
-        .await
-        .map_err(crate::service::ServiceError::from)?;
+        .await?;
     if !found {
         return Err(ApiError::new(Code::NotFound, "no such conversation"));
     }
@@ -609,12 +603,7 @@ async fn list_handoffs(
             .ok_or_else(|| ApiError::invalid("`status` is pending, failed or delivered"))?,
     };
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-    let deliveries = state
-        .service
-        .store
-        .list_deliveries(status, limit)
-        .await
-        .map_err(crate::service::ServiceError::from)?;
+    let deliveries = state.service.store.list_deliveries(status, limit).await?;
     let items: Vec<serde_json::Value> = deliveries
         .iter()
         .map(|delivery| {
@@ -637,8 +626,7 @@ async fn retry_handoff(
         .service
         .store
         .retry_delivery(&id, state.clock.now())
-        .await
-        .map_err(crate::service::ServiceError::from)?
+        .await?
     {
         RetryOutcome::Requeued => Ok((
             StatusCode::ACCEPTED,

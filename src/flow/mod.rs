@@ -18,7 +18,7 @@ use crate::diag::Diagnostics;
 use crate::locale::Language;
 use crate::yaml::{self, Positions};
 
-use self::spec::{ConditionSpec, FlowSpec, OneOfSpec, StepSpec};
+use self::spec::{ConditionSpec, FlowSpec, StepSpec};
 use self::validate::Validator;
 
 /// The flows every deployment has; a file in `flows/` with the same `name` replaces one.
@@ -771,12 +771,4 @@ pub fn compile_regex(pattern: &str) -> Result<Regex, String> {
                 error.to_string().lines().last().unwrap_or("").trim()
             )
         })
-}
-
-/// The canonical option values a one_of validator accepts (used for checks and docs).
-pub fn one_of_values(spec: &OneOfSpec) -> Vec<String> {
-    match spec {
-        OneOfSpec::List(values) => values.clone(),
-        OneOfSpec::Map(map) => map.keys().cloned().collect(),
-    }
 }

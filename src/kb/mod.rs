@@ -399,20 +399,6 @@ impl HelpCenter {
         (best * 2 >= words.len() && best > runner_up).then_some(language)
     }
 
-    /// Analyzes text with the language's analyzer (stems).
-    pub fn stems(&self, language: Language, text: &str) -> Vec<String> {
-        match self.indexes.get(&language) {
-            Some(index) => analyzer::terms(&index.analyzer, text)
-                .into_iter()
-                .map(|t| t.stem)
-                .collect(),
-            None => analyzer::terms(&analyzer::build(language), text)
-                .into_iter()
-                .map(|t| t.stem)
-                .collect(),
-        }
-    }
-
     /// The best articles for a customer's text, most confident first. Any text is a plain
     /// question: it is analyzed into tokens, never parsed as query syntax.
     pub fn search(&self, language: Language, text: &str, limit: usize) -> Vec<Hit> {

@@ -228,16 +228,6 @@ impl Store {
         }
     }
 
-    pub async fn lookup_inbound(
-        &self,
-        channel: &str,
-        message_id: &str,
-    ) -> Result<Option<StoredResponse>, StoreError> {
-        match self {
-            Store::Sqlite(store) => store.lookup_inbound(channel, message_id).await,
-        }
-    }
-
     pub async fn load_conversation(
         &self,
         channel: &str,

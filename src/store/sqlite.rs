@@ -186,16 +186,6 @@ impl SqliteStore {
         })
     }
 
-    pub async fn lookup_inbound(
-        &self,
-        channel: &str,
-        message_id: &str,
-    ) -> Result<Option<StoredResponse>, StoreError> {
-        let (channel, message_id) = (channel.to_string(), message_id.to_string());
-        self.read(move |db| read_inbound(db, &channel, &message_id))
-            .await
-    }
-
     pub async fn load_conversation(
         &self,
         channel: &str,
