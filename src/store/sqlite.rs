@@ -2,8 +2,9 @@
 //! survives a crash or power loss.
 //!
 //! All writes go through one writer thread that drains whatever requests are waiting and
-//! commits them in one transaction (group commit), each in its own savepoint so one failing
-//! turn never takes the others down. Reads run on a small pool of read-only connections, which
+//! commits them in one transaction (group commit). A turn that turns out a duplicate or a
+//! version conflict checks before it writes and leaves nothing behind; a storage error rolls
+//! the whole batch back unacknowledged. Reads run on a small pool of read-only connections, which
 //! WAL lets proceed beside the writer.
 
 use std::path::{Path, PathBuf};
@@ -455,7 +456,7 @@ fn write_loop(mut db: Connection, mut jobs: mpsc::UnboundedReceiver<Job>, queued
         let mut done = Vec::new();
         let mut delivery_added = false;
         let transaction = db.transaction_with_behavior(TransactionBehavior::Immediate);
-        let mut transaction = match transaction {
+        let transaction = match transaction {
             Ok(transaction) => transaction,
             Err(error) => {
                 tracing::error!(%error, "cannot start a write transaction");
@@ -465,33 +466,32 @@ fn write_loop(mut db: Connection, mut jobs: mpsc::UnboundedReceiver<Job>, queued
                 continue;
             }
         };
+        // No savepoint per job: a turn that is a duplicate or a version conflict checks
+        // before it writes, so it leaves nothing behind. Any error is the storage's own
+        // (I/O, disk full): the whole batch is rolled back and every job in it fails
+        // unacknowledged, and its callers may try again.
+        let mut failed: Option<String> = None;
         for job in batch {
             if let Job::Close(reply) = job {
                 close.push(reply);
                 continue;
             }
-            let outcome = match transaction.savepoint() {
-                Ok(mut savepoint) => {
-                    let outcome = apply(&mut savepoint, job, &mut delivery_added);
-                    let committed = outcome.succeeded();
-                    let finish = if committed {
-                        savepoint.commit()
-                    } else {
-                        savepoint.rollback()
-                    };
-                    if let Err(error) = finish {
-                        tracing::error!(%error, "savepoint failed");
-                    }
-                    outcome
-                }
-                Err(error) => {
-                    fail(job, &error);
-                    continue;
-                }
-            };
+            if let Some(error) = &failed {
+                fail(job, error);
+                continue;
+            }
+            let outcome = apply(&transaction, job, &mut delivery_added);
+            if let Some(error) = outcome.storage_error() {
+                tracing::error!(%error, "write failed; rolling back the batch");
+                failed = Some(error);
+            }
             done.push(outcome);
         }
-        match transaction.commit() {
+        let committed = match failed {
+            Some(error) => Err(error),
+            None => transaction.commit().map_err(|error| error.to_string()),
+        };
+        match committed {
             Ok(()) => {
                 for outcome in done {
                     outcome.send();
@@ -516,7 +516,7 @@ fn write_loop(mut db: Connection, mut jobs: mpsc::UnboundedReceiver<Job>, queued
     }
 }
 
-fn fail(job: Job, error: &rusqlite::Error) {
+fn fail(job: Job, error: &dyn std::fmt::Display) {
     let error = || StoreError::Transaction(error.to_string());
     match job {
         Job::Turn(_, reply) => drop(reply.send(Err(error()))),
@@ -528,13 +528,15 @@ fn fail(job: Job, error: &rusqlite::Error) {
 }
 
 impl Done {
-    fn succeeded(&self) -> bool {
-        match self {
-            Done::Turn(_, result) => matches!(result, Ok(CommitOutcome::Committed)),
-            Done::Update(_, result) => result.is_ok(),
-            Done::Attempt(_, result) => result.is_ok(),
-            Done::Retry(_, result) => result.is_ok(),
-        }
+    /// The storage error this job met, if any (outcomes such as a duplicate are not errors).
+    fn storage_error(&self) -> Option<String> {
+        let error = match self {
+            Done::Turn(_, result) => result.as_ref().err(),
+            Done::Update(_, result) => result.as_ref().err(),
+            Done::Attempt(_, result) => result.as_ref().err(),
+            Done::Retry(_, result) => result.as_ref().err(),
+        };
+        error.map(ToString::to_string)
     }
 
     fn send(self) {
@@ -546,7 +548,7 @@ impl Done {
         }
     }
 
-    fn fail(self, error: &rusqlite::Error) {
+    fn fail(self, error: &dyn std::fmt::Display) {
         let error = StoreError::Transaction(error.to_string());
         match self {
             Done::Turn(reply, _) => drop(reply.send(Err(error))),
@@ -557,7 +559,7 @@ impl Done {
     }
 }
 
-fn apply(db: &mut rusqlite::Savepoint<'_>, job: Job, delivery_added: &mut bool) -> Done {
+fn apply(db: &Connection, job: Job, delivery_added: &mut bool) -> Done {
     match job {
         Job::Turn(turn, reply) => {
             let result = write_turn(db, &turn);
@@ -596,6 +598,18 @@ fn apply(db: &mut rusqlite::Savepoint<'_>, job: Job, delivery_added: &mut bool) 
 
 fn write_turn(db: &Connection, turn: &TurnWrite) -> Result<CommitOutcome, StoreError> {
     let now = millis(turn.now);
+    // Checked before anything is written, so a conflict leaves no trace in the batch.
+    let version: Option<i64> = db
+        .prepare_cached(
+            "SELECT version FROM conversations WHERE channel = ?1 AND conversation_id = ?2",
+        )?
+        .query_row(params![turn.channel, turn.conversation_id], |row| {
+            row.get(0)
+        })
+        .optional()?;
+    if version != turn.expected_version {
+        return Ok(CommitOutcome::Conflict);
+    }
     let inserted = db.prepare_cached(
         "INSERT INTO inbound (channel, message_id, conversation_id, request_hash, response, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
@@ -622,7 +636,9 @@ fn write_turn(db: &Connection, turn: &TurnWrite) -> Result<CommitOutcome, StoreE
             .execute(params![turn.channel, turn.conversation_id, state, customer, now, version])?,
     };
     if written == 0 {
-        return Ok(CommitOutcome::Conflict);
+        return Err(StoreError::Transaction(
+            "conversation changed under the writer".into(),
+        ));
     }
     for message in &turn.messages {
         insert_message(db, &turn.channel, &turn.conversation_id, message, now)?;
