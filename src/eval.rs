@@ -140,7 +140,37 @@ struct Observed {
     confidence: Option<f32>,
     top: Option<String>,
     handed_off: bool,
+    /// Whether the engine hands this text off when its confidence is below the threshold
+    /// (vague text and small talk get a "didn't understand" instead).
+    handoffable: bool,
     micros: f64,
+}
+
+/// The decisions on the texts under `thresholds`, each with whether it is handed off when
+/// its confidence is below the hand-off threshold (a first pass where every one is).
+fn observe_all(
+    content: &mut Content,
+    thresholds: Thresholds,
+    examples: &[Example],
+    now: jiff::Timestamp,
+) -> Vec<Observed> {
+    content.settings.thresholds = Thresholds {
+        answer: 2.0,
+        suggest: 2.0,
+    };
+    let handoffable: Vec<bool> = examples
+        .iter()
+        .map(|e| observe(content, e, now).handed_off)
+        .collect();
+    content.settings.thresholds = thresholds;
+    examples
+        .iter()
+        .zip(handoffable)
+        .map(|(e, handoffable)| Observed {
+            handoffable,
+            ..observe(content, e, now)
+        })
+        .collect()
 }
 
 fn observe(content: &Content, example: &Example, now: jiff::Timestamp) -> Observed {
@@ -163,6 +193,7 @@ fn observe(content: &Content, example: &Example, now: jiff::Timestamp) -> Observ
         confidence: scored_confidence(&decision),
         top: top_article(&decision),
         handed_off: decision.action == Action::HandedOff,
+        handoffable: true,
         micros,
     }
 }
@@ -213,7 +244,7 @@ fn score(observed: &[Observed], suggest: Option<f32>) -> (f64, f64, usize, usize
     let (mut right_in, mut n_in, mut right_oos, mut n_oos) = (0usize, 0usize, 0usize, 0usize);
     for item in observed {
         let handed_off = match (suggest, item.confidence) {
-            (Some(threshold), Some(confidence)) => confidence < threshold,
+            (Some(threshold), Some(confidence)) => confidence < threshold && item.handoffable,
             _ => item.handed_off,
         };
         if item.label == OUT_OF_SCOPE {
@@ -232,10 +263,15 @@ fn score(observed: &[Observed], suggest: Option<f32>) -> (f64, f64, usize, usize
 /// that hand off at least `min_oos_recall` of the out-of-scope ones.
 fn choose_threshold(observed: &[Observed], min_oos_recall: f64) -> f32 {
     let mut best = (f64::MIN, 0.0f32);
-    for step in 0..=400 {
-        let threshold = step as f32 / 400.0;
+    for step in 0..=1000 {
+        let threshold = step as f32 / 1000.0;
         let (in_scope, oos, n_in, n_oos) = score(observed, Some(threshold));
-        if n_oos > 0 && oos + 1e-9 < min_oos_recall {
+        if min_oos_recall > 0.0 {
+            // An operating point: the lowest cut that hands off enough out-of-scope texts
+            // keeps the most in-scope answers.
+            if n_oos == 0 || oos + 1e-9 >= min_oos_recall {
+                return threshold;
+            }
             continue;
         }
         let right = in_scope * n_in as f64 + oos * n_oos as f64;
@@ -244,11 +280,6 @@ fn choose_threshold(observed: &[Observed], min_oos_recall: f64) -> f32 {
         }
     }
     best.1
-}
-
-fn with_thresholds(mut content: Content, thresholds: Thresholds) -> Content {
-    content.settings.thresholds = thresholds;
-    content
 }
 
 /// Runs the whole evaluation.
@@ -260,7 +291,7 @@ pub fn evaluate(
     min_oos_recall: f64,
 ) -> anyhow::Result<Report> {
     let started = Instant::now();
-    let content = build_content(train, locale)?;
+    let mut content = build_content(train, locale)?;
     let build_ms = started.elapsed().as_millis();
     let now: jiff::Timestamp = "2026-01-05T12:00:00Z".parse().expect("a fixed instant");
     let articles = content.help_center.articles().len();
@@ -271,28 +302,25 @@ pub fn evaluate(
         .map(|a| a.questions.len() + 1)
         .sum();
 
-    let (thresholds, thresholds_from, content) = match val {
+    let (thresholds, thresholds_from) = match val {
         Some(val) => {
             // Record the real decisions' confidences with nothing handed off on confidence,
             // then choose the cut on them.
-            let probe = with_thresholds(
-                content,
-                Thresholds {
-                    answer: 1.0,
-                    suggest: 0.0,
-                },
-            );
-            let observed: Vec<Observed> = val.iter().map(|e| observe(&probe, e, now)).collect();
+            let probe = Thresholds {
+                answer: 1.0,
+                suggest: 0.0,
+            };
+            let observed = observe_all(&mut content, probe, val, now);
             let suggest = choose_threshold(&observed, min_oos_recall);
             let thresholds = Thresholds {
                 answer: suggest.max(0.5),
                 suggest,
             };
-            (thresholds, "validation", with_thresholds(probe, thresholds))
+            (thresholds, "validation")
         }
-        None => (content.settings.thresholds, "default", content),
+        None => (content.settings.thresholds, "default"),
     };
-    let observed: Vec<Observed> = test.iter().map(|e| observe(&content, e, now)).collect();
+    let observed = observe_all(&mut content, thresholds, test, now);
     let (in_scope_accuracy, oos_recall, n_in_scope, n_oos) = score(&observed, None);
     if std::env::var_os("FIRSTLINE_EVAL_CURVE").is_some() {
         for step in (0..=100).step_by(5) {

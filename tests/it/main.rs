@@ -5,6 +5,7 @@ mod cli;
 mod content_check;
 mod conversations;
 mod decisions;
+mod eval;
 mod flows;
 mod help_center;
 mod hours;
