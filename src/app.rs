@@ -35,6 +35,8 @@ pub struct AppConfig {
     pub handoff_retry_window: SignedDuration,
     pub keys: Keys,
     pub max_text_chars: usize,
+    /// Requests a minute per adapter key; `None`: no limit.
+    pub rate_limit_per_minute: Option<u32>,
     pub watch_content: bool,
     /// How often the content watcher looks at file times.
     pub watch_interval: Duration,
@@ -46,7 +48,8 @@ pub struct AppConfig {
 impl AppConfig {
     /// Reads the `server` section of the configuration file, then applies the environment
     /// (`FIRSTLINE_LISTEN`, `FIRSTLINE_STORE_URL`, `FIRSTLINE_HANDOFF_URL`,
-    /// `FIRSTLINE_HANDOFF_SECRET`, `FIRSTLINE_API_KEYS`, `FIRSTLINE_ADMIN_KEY`).
+    /// `FIRSTLINE_HANDOFF_SECRET`, `FIRSTLINE_API_KEYS`, `FIRSTLINE_ADMIN_KEY`,
+    /// `FIRSTLINE_RATE_LIMIT_PER_MINUTE`).
     pub fn load(
         config_file: &Path,
         env: impl Fn(&str) -> Option<String>,
@@ -76,6 +79,16 @@ impl AppConfig {
         if admin.as_ref().is_some_and(|key| key.len() < 8) {
             bail!("FIRSTLINE_ADMIN_KEY must have at least 8 characters");
         }
+        let rate_limit_per_minute = match env("FIRSTLINE_RATE_LIMIT_PER_MINUTE") {
+            Some(text) => match text.parse::<u32>() {
+                Ok(0) => None,
+                Ok(limit) => Some(limit),
+                Err(_) => {
+                    bail!("FIRSTLINE_RATE_LIMIT_PER_MINUTE must be a whole number (0: no limit)")
+                }
+            },
+            None => server.rate_limit_per_minute.filter(|limit| *limit > 0),
+        };
         let handoff_url = env("FIRSTLINE_HANDOFF_URL").or(server.handoff_url);
         if let Some(url) = &handoff_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -100,6 +113,7 @@ impl AppConfig {
             ),
             keys: Keys { adapters, admin },
             max_text_chars: server.max_text_chars.unwrap_or(4000).clamp(1, 16_000),
+            rate_limit_per_minute,
             watch_content: server.watch_content.unwrap_or(true),
             watch_interval: Duration::from_secs(1),
             handoff_first_backoff: SignedDuration::from_secs(5),
@@ -141,6 +155,7 @@ impl Application {
             max_text_chars: config.max_text_chars,
             reload_lock: tokio::sync::Mutex::new(()),
             clock: config.clock.clone(),
+            limiter: config.rate_limit_per_minute.map(api::RateLimiter::new),
         });
         Ok(Application {
             listener,

@@ -59,6 +59,9 @@ pub struct ServerSpec {
     pub max_text_chars: Option<usize>,
     /// Reload content when files under flows/, templates/ or kb/ change (default true).
     pub watch_content: Option<bool>,
+    /// Requests a minute each adapter key may make (default: no limit);
+    /// `FIRSTLINE_RATE_LIMIT_PER_MINUTE` overrides.
+    pub rate_limit_per_minute: Option<u32>,
 }
 
 fn default_session_idle() -> u32 {

@@ -67,6 +67,8 @@ pub struct ApiError {
     pub code: Code,
     pub message: String,
     pub details: Vec<String>,
+    /// Seconds to send in `Retry-After` with a 429 (1 when not set).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -75,6 +77,7 @@ impl ApiError {
             code,
             message: message.into(),
             details: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -92,9 +95,10 @@ impl IntoResponse for ApiError {
         let mut response =
             (self.code.status(), axum::Json(json!({ "error": error }))).into_response();
         if self.code == Code::TooManyRequests {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(self.retry_after.unwrap_or(1)),
+            );
         }
         if self.code == Code::Unauthorized {
             response.headers_mut().insert(

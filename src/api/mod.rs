@@ -5,8 +5,9 @@
 pub mod error;
 pub mod metrics;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use axum::body::Body;
@@ -124,6 +125,56 @@ pub struct AppState {
     pub reload_lock: tokio::sync::Mutex<()>,
     /// The only clock the service reads.
     pub clock: crate::app::Clock,
+    /// Per-adapter request limit, if configured.
+    pub limiter: Option<RateLimiter>,
+}
+
+/// A limit on each adapter key's requests (per channel; the admin key is not limited): a
+/// token bucket holding a minute's worth, refilled continuously, so a quiet adapter may burst.
+pub struct RateLimiter {
+    per_minute: u32,
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+struct Bucket {
+    tokens: f64,
+    updated: Instant,
+}
+
+impl RateLimiter {
+    pub fn new(per_minute: u32) -> RateLimiter {
+        RateLimiter {
+            per_minute: per_minute.max(1),
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes one request's token for `channel`, or says in how many seconds one is there.
+    pub fn take(&self, channel: &str) -> Result<(), u64> {
+        let now = Instant::now();
+        let capacity = self.per_minute as f64;
+        let per_second = capacity / 60.0;
+        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        if !buckets.contains_key(channel) {
+            buckets.insert(
+                channel.to_string(),
+                Bucket {
+                    tokens: capacity,
+                    updated: now,
+                },
+            );
+        }
+        let bucket = buckets.get_mut(channel).expect("inserted above");
+        let refill = now.duration_since(bucket.updated).as_secs_f64() * per_second;
+        bucket.tokens = (bucket.tokens + refill).min(capacity);
+        bucket.updated = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - bucket.tokens) / per_second).ceil().max(1.0) as u64)
+        }
+    }
 }
 
 /// The application's routes, ready to serve or to call with `oneshot` in tests.
@@ -192,7 +243,7 @@ async fn record_request(
 }
 
 /// The authenticated caller. As an extractor it runs before the body is read, so a request
-/// without a valid key is a 401 whatever its body.
+/// without a valid key is a 401, and one over its key's rate limit a 429, whatever its body.
 pub struct Authenticated(pub Caller);
 
 impl axum::extract::FromRequestParts<Arc<AppState>> for Authenticated {
@@ -202,7 +253,21 @@ impl axum::extract::FromRequestParts<Arc<AppState>> for Authenticated {
         parts: &mut axum::http::request::Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        state.keys.caller(&parts.headers).map(Authenticated)
+        let caller = state.keys.caller(&parts.headers)?;
+        if let (Caller::Adapter(channel), Some(limiter)) = (&caller, &state.limiter) {
+            if let Err(seconds) = limiter.take(channel) {
+                let mut error = ApiError::new(
+                    Code::TooManyRequests,
+                    format!(
+                        "the `{channel}` key is over its limit of {} requests a minute",
+                        limiter.per_minute
+                    ),
+                );
+                error.retry_after = Some(seconds);
+                return Err(error);
+            }
+        }
+        Ok(Authenticated(caller))
     }
 }
 

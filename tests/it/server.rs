@@ -70,6 +70,7 @@ pub struct Options {
     pub timeout: Duration,
     pub start: &'static str,
     pub watch: bool,
+    pub rate_limit_per_minute: Option<u32>,
 }
 
 impl Default for Options {
@@ -82,6 +83,7 @@ impl Default for Options {
             timeout: Duration::from_secs(2),
             start: MONDAY_MORNING,
             watch: false,
+            rate_limit_per_minute: None,
         }
     }
 }
@@ -128,6 +130,7 @@ impl TestApp {
                 admin: Some(ADMIN_KEY.into()),
             },
             max_text_chars: 4000,
+            rate_limit_per_minute: options.rate_limit_per_minute,
             watch_content: options.watch,
             watch_interval: Duration::from_millis(100),
             handoff_first_backoff: options.first_backoff,

@@ -713,3 +713,131 @@ async fn the_openapi_document_describes_every_route() {
     assert_eq!(ready["status"], "ready");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_adapter_over_its_rate_limit_gets_429_and_nothing_is_stored() {
+    let app = TestApp::spawn(Options {
+        rate_limit_per_minute: Some(3),
+        ..Options::default()
+    })
+    .await;
+    for n in 0..3 {
+        let (status, _) = app
+            .post(
+                "/v1/messages",
+                Some(WEB_KEY),
+                &message("c-limit", &format!("m{n}"), "How much does shipping cost?"),
+            )
+            .await;
+        assert_eq!(status, 200, "request {n} is within the limit");
+    }
+    let response = app
+        .client
+        .post(format!("{}/v1/messages", app.base))
+        .bearer_auth(WEB_KEY)
+        .json(&message(
+            "c-limit",
+            "m-over",
+            "How much does shipping cost?",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=20).contains(&retry_after),
+        "one token comes back in 20 s: {retry_after}"
+    );
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "too_many_requests");
+    assert!(!error["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains(WEB_KEY));
+    // Every route an adapter key reaches is limited; the limited message was not stored.
+    let (status, _) = app
+        .get("/v1/conversations/web/c-limit", Some(WEB_KEY))
+        .await;
+    assert_eq!(status, 429);
+    let (status, conversation) = app
+        .get("/v1/conversations/web/c-limit", Some(ADMIN_KEY))
+        .await;
+    assert_eq!(status, 200, "the admin key is not limited");
+    let ids: Vec<&str> = conversation["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["direction"] == "customer")
+        .map(|m| m["message_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    assert!(!ids.iter().any(|id| id.contains("m-over")), "{ids:?}");
+    // Another channel's key has its own allowance.
+    let mut other = message("c-other", "m0", "How much does shipping cost?");
+    other["channel"] = json!("whatsapp");
+    let (status, _) = app.post("/v1/messages", Some(WHATSAPP_KEY), &other).await;
+    assert_eq!(status, 200);
+    app.stop().await;
+}
+
+#[test]
+fn the_environment_overrides_the_file_and_bad_values_are_clear_errors() {
+    use firstline::app::AppConfig;
+    let config_file = crate::support::repo().join("firstline.yaml");
+    let load = |pairs: &[(&str, &str)]| {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        AppConfig::load(&config_file, move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        })
+    };
+    let defaults = load(&[]).expect("the shipped configuration loads");
+    assert_eq!(defaults.listen, "127.0.0.1:8080");
+    assert_eq!(
+        defaults.rate_limit_per_minute, None,
+        "no limit unless asked"
+    );
+
+    let configured = load(&[
+        ("FIRSTLINE_LISTEN", "0.0.0.0:9000"),
+        ("FIRSTLINE_RATE_LIMIT_PER_MINUTE", " 120 "),
+    ])
+    .unwrap();
+    assert_eq!(configured.listen, "0.0.0.0:9000");
+    assert_eq!(configured.rate_limit_per_minute, Some(120));
+    assert_eq!(
+        load(&[("FIRSTLINE_RATE_LIMIT_PER_MINUTE", "0")])
+            .unwrap()
+            .rate_limit_per_minute,
+        None,
+        "0 turns the limit off"
+    );
+
+    let Err(error) = load(&[("FIRSTLINE_RATE_LIMIT_PER_MINUTE", "lots")]) else {
+        panic!("not a number is an error");
+    };
+    assert!(
+        error
+            .to_string()
+            .contains("FIRSTLINE_RATE_LIMIT_PER_MINUTE"),
+        "{error}"
+    );
+    let secret = "whsec_not-base64-but-secret";
+    let Err(error) = load(&[("FIRSTLINE_HANDOFF_SECRET", secret)]) else {
+        panic!("a malformed secret is an error");
+    };
+    assert!(
+        !error.to_string().contains("not-base64-but-secret"),
+        "{error}"
+    );
+}
