@@ -1,21 +1,6 @@
 //! The `firstline` binary as a user runs it: `check` and `ask`, exit codes and output.
 
-use std::process::Command;
-
-use crate::support::{repo, ContentCopy};
-
-fn firstline(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_firstline"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .expect("run firstline");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
+use crate::support::{firstline, ContentCopy};
 
 #[test]
 fn check_accepts_the_shipped_content() {

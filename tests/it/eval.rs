@@ -2,9 +2,9 @@
 //! enough for the neural network (a help center of over a thousand questions), through the
 //! real decision path, and the command as a user runs it.
 
-use std::process::Command;
-
 use firstline::eval::{evaluate, Example};
+
+use crate::support::firstline;
 use firstline::locale::Locale;
 
 /// Twelve support intents, each with its own phrases; questions are phrase × frame.
@@ -258,18 +258,6 @@ fn write_jsonl(dir: &std::path::Path, name: &str, examples: &[Example]) -> Strin
     let path = dir.join(name);
     std::fs::write(&path, text).expect("write");
     path.display().to_string()
-}
-
-fn firstline(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_firstline"))
-        .args(args)
-        .output()
-        .expect("run firstline");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }
 
 #[test]

@@ -121,3 +121,17 @@ pub fn converse(
     }
     out
 }
+
+/// Runs the `firstline` binary in the repository: (exit code, stdout, stderr).
+pub fn firstline(args: &[&str]) -> (i32, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_firstline"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("run firstline");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
