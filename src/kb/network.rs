@@ -24,8 +24,12 @@ use crate::text::fold;
 
 /// Hidden units.
 const HIDDEN: usize = 256;
-/// Passes over the training questions.
+/// Passes over the training questions, and the most example-passes a training may take:
+/// a help center far larger than 15,000 questions gets fewer passes (at least 3), so a reload
+/// stays in seconds.
 const EPOCHS: usize = 24;
+const MIN_EPOCHS: usize = 3;
+const EXAMPLE_PASSES: usize = 400_000;
 /// Examples per Adam step.
 const BATCH: usize = 32;
 /// Adam's first step size; it falls linearly to zero over training.
@@ -34,8 +38,10 @@ const LEARNING_RATE: f32 = 2e-3;
 const INPUT_DROPOUT: f32 = 0.8;
 const HIDDEN_DROPOUT: f32 = 0.5;
 /// A feature must appear in this many questions to be kept (one-off n-grams are noise, and
-/// each kept feature costs `HIDDEN` weights).
+/// each kept feature costs `HIDDEN` weights); at most `MAX_FEATURES` are kept, the most
+/// frequent (150,000 × 256 weights is 150 MB, three times that while training).
 const MIN_DOCUMENT_FREQUENCY: u32 = 2;
+const MAX_FEATURES: usize = 150_000;
 /// Character n-gram sizes taken from each word (padded with boundary marks).
 const CHAR_NGRAMS: std::ops::RangeInclusive<usize> = 2..=5;
 /// Feature views: folded words, characters, stems.
@@ -106,16 +112,20 @@ impl Network {
                 seen[slot].2 += 1;
             }
         }
+        seen.retain(|(_, _, df)| *df >= MIN_DOCUMENT_FREQUENCY);
+        if seen.len() > MAX_FEATURES {
+            // The most frequent, ties in first-seen order (a stable sort keeps it).
+            seen.sort_by_key(|(_, _, df)| std::cmp::Reverse(*df));
+            seen.truncate(MAX_FEATURES);
+        }
         let documents = raw.len() as f32;
         let mut columns: HashMap<u64, u32> = HashMap::default();
         let mut idf = Vec::new();
         let mut view = Vec::new();
         for (hash, feature_view, df) in seen {
-            if df >= MIN_DOCUMENT_FREQUENCY {
-                columns.insert(hash, idf.len() as u32);
-                idf.push(((1.0 + documents) / (1.0 + df as f32)).ln() + 1.0);
-                view.push(feature_view);
-            }
+            columns.insert(hash, idf.len() as u32);
+            idf.push(((1.0 + documents) / (1.0 + df as f32)).ln() + 1.0);
+            view.push(feature_view);
         }
         let classes = owners.len();
         let mut random = Random(SEED);
@@ -134,7 +144,16 @@ impl Network {
             .zip(examples)
             .map(|(counts, (owner, _))| (model.vectorize(counts), class_of[owner]))
             .collect();
+        let started = std::time::Instant::now();
         Trainer::new(&model.layers).run(&mut model.layers, &vectors, &mut random);
+        tracing::info!(
+            questions = vectors.len(),
+            articles = classes,
+            features = model.idf.len(),
+            passes = epochs_for(vectors.len()),
+            ms = started.elapsed().as_millis() as u64,
+            "intent network trained"
+        );
         let energies: Vec<f32> = vectors
             .iter()
             .map(|(features, _)| energy(&model.layers.scores(features)))
@@ -265,7 +284,8 @@ impl Trainer {
     fn run(&mut self, model: &mut Layers, vectors: &[(Features, usize)], random: &mut Random) {
         let classes = model.classes;
         let batches_per_epoch = vectors.len().div_ceil(BATCH);
-        let total_steps = (EPOCHS * batches_per_epoch) as f32;
+        let epochs = epochs_for(vectors.len());
+        let total_steps = (epochs * batches_per_epoch) as f32;
         let keep_input = 1.0 - INPUT_DROPOUT;
         let keep_hidden = 1.0 - HIDDEN_DROPOUT;
 
@@ -282,7 +302,7 @@ impl Trainer {
         let mut hidden_gradient = vec![0.0f32; HIDDEN];
         let mut scores = vec![0.0f32; classes];
 
-        for _ in 0..EPOCHS {
+        for _ in 0..epochs {
             random.shuffle(&mut order);
             for batch in order.chunks(BATCH) {
                 let rate = LEARNING_RATE * (1.0 - self.step as f32 / total_steps);
@@ -511,6 +531,11 @@ fn counts(stemmer: &TextAnalyzer, text: &str) -> Counts {
         add(2, b'p', &[&pair[0], &pair[1]]);
     }
     counts
+}
+
+/// Training passes for a help center of `examples` questions.
+pub fn epochs_for(examples: usize) -> usize {
+    (EXAMPLE_PASSES / examples.max(1)).clamp(MIN_EPOCHS, EPOCHS)
 }
 
 /// Log-sum-exp of the scores: high when some class fired strongly.

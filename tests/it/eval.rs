@@ -332,3 +332,13 @@ fn a_bad_line_or_an_empty_file_is_an_error_naming_it() {
     assert!(stderr.contains("cannot read"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn a_huge_help_center_trains_in_fewer_passes_so_a_reload_stays_in_seconds() {
+    use firstline::kb::network::epochs_for;
+    assert_eq!(epochs_for(1_000), 24);
+    assert_eq!(epochs_for(15_000), 24, "CLINC150's size gets every pass");
+    assert_eq!(epochs_for(100_000), 4);
+    assert_eq!(epochs_for(10_000_000), 3, "never fewer than three");
+    assert_eq!(epochs_for(0), 24);
+}
