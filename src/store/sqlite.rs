@@ -528,7 +528,9 @@ fn fail(job: Job, error: &dyn std::fmt::Display) {
 }
 
 impl Done {
-    /// The storage error this job met, if any (outcomes such as a duplicate are not errors).
+    /// The storage error this job met, if any. Outcomes such as a duplicate are not errors,
+    /// and neither is a corrupt record: it is found before the job writes anything, so it
+    /// fails that job alone.
     fn storage_error(&self) -> Option<String> {
         let error = match self {
             Done::Turn(_, result) => result.as_ref().err(),
@@ -536,7 +538,9 @@ impl Done {
             Done::Attempt(_, result) => result.as_ref().err(),
             Done::Retry(_, result) => result.as_ref().err(),
         };
-        error.map(ToString::to_string)
+        error
+            .filter(|error| !matches!(error, StoreError::Corrupt(_)))
+            .map(ToString::to_string)
     }
 
     fn send(self) {
@@ -598,6 +602,9 @@ fn apply(db: &Connection, job: Job, delivery_added: &mut bool) -> Done {
 
 fn write_turn(db: &Connection, turn: &TurnWrite) -> Result<CommitOutcome, StoreError> {
     let now = millis(turn.now);
+    let state =
+        serde_json::to_string(&turn.state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let customer = turn.customer.to_string();
     // Checked before anything is written, so a conflict leaves no trace in the batch.
     let version: Option<i64> = db
         .prepare_cached(
@@ -618,9 +625,6 @@ fn write_turn(db: &Connection, turn: &TurnWrite) -> Result<CommitOutcome, StoreE
     if inserted == 0 {
         return Ok(CommitOutcome::Duplicate);
     }
-    let state =
-        serde_json::to_string(&turn.state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let customer = turn.customer.to_string();
     let written = match turn.expected_version {
         None => db
             .prepare_cached(

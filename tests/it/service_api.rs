@@ -841,3 +841,48 @@ fn the_environment_overrides_the_file_and_bad_values_are_clear_errors() {
         "{error}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_stored_state_fails_its_own_conversation_only_with_a_clear_error() {
+    let app = TestApp::spawn(Options::default()).await;
+    let (status, _) = app.say("c-bad", "m1", "How much does shipping cost?").await;
+    assert_eq!(status, 200);
+    let (status, _) = app
+        .say("c-good", "m1", "How much does shipping cost?")
+        .await;
+    assert_eq!(status, 200);
+    // Someone edits the database by hand and breaks one conversation's state.
+    let db = rusqlite::Connection::open(app.store_dir.path().join("firstline.db")).unwrap();
+    db.execute(
+        "UPDATE conversations SET state = '{not json' WHERE conversation_id = 'c-bad'",
+        [],
+    )
+    .unwrap();
+    drop(db);
+
+    let (status, error) = app
+        .post(
+            "/v1/conversations/web/c-bad/handback",
+            Some(WEB_KEY),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 503, "{error}");
+    assert_eq!(error["error"]["code"], "unavailable");
+    let (status, error) = app.say("c-bad", "m2", "Where is my order?").await;
+    assert_eq!(status, 503, "{error}");
+    // Every other conversation keeps working, reads and writes alike.
+    let (status, answer) = app.say("c-good", "m2", "Do you ship to Germany?").await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, _) = app
+        .post(
+            "/v1/conversations/web/c-good/handback",
+            Some(WEB_KEY),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = app.say("c-new", "m1", "How do I return an item?").await;
+    assert_eq!(status, 200);
+    app.stop().await;
+}
