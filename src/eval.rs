@@ -146,22 +146,28 @@ struct Observed {
     micros: f64,
 }
 
-/// The decisions on the texts under `thresholds`, each with whether it is handed off when
-/// its confidence is below the hand-off threshold (a first pass where every one is).
+/// The decisions on the texts under `thresholds`. With `probe`, each also records whether
+/// it is handed off when its confidence is below the hand-off threshold (a first pass where
+/// every one is), which scoring at other thresholds needs; without, that pass is skipped.
 fn observe_all(
     content: &mut Content,
     thresholds: Thresholds,
     examples: &[Example],
     now: jiff::Timestamp,
+    probe: bool,
 ) -> Vec<Observed> {
-    content.settings.thresholds = Thresholds {
-        answer: 2.0,
-        suggest: 2.0,
+    let handoffable: Vec<bool> = if probe {
+        content.settings.thresholds = Thresholds {
+            answer: 2.0,
+            suggest: 2.0,
+        };
+        examples
+            .iter()
+            .map(|e| observe(content, e, now).handed_off)
+            .collect()
+    } else {
+        vec![true; examples.len()]
     };
-    let handoffable: Vec<bool> = examples
-        .iter()
-        .map(|e| observe(content, e, now).handed_off)
-        .collect();
     content.settings.thresholds = thresholds;
     examples
         .iter()
@@ -310,7 +316,7 @@ pub fn evaluate(
                 answer: 1.0,
                 suggest: 0.0,
             };
-            let observed = observe_all(&mut content, probe, val, now);
+            let observed = observe_all(&mut content, probe, val, now, true);
             let suggest = choose_threshold(&observed, min_oos_recall);
             let thresholds = Thresholds {
                 answer: suggest.max(0.5),
@@ -320,9 +326,10 @@ pub fn evaluate(
         }
         None => (content.settings.thresholds, "default"),
     };
-    let observed = observe_all(&mut content, thresholds, test, now);
+    let curve = std::env::var_os("FIRSTLINE_EVAL_CURVE").is_some();
+    let observed = observe_all(&mut content, thresholds, test, now, curve);
     let (in_scope_accuracy, oos_recall, n_in_scope, n_oos) = score(&observed, None);
-    if std::env::var_os("FIRSTLINE_EVAL_CURVE").is_some() {
+    if curve {
         for step in (0..=100).step_by(5) {
             let threshold = step as f32 / 100.0;
             let (in_scope, oos, _, _) = score(&observed, Some(threshold));

@@ -114,7 +114,8 @@ struct LanguageIndex {
     sentences: HashMap<usize, Vec<Sentence>>,
     /// The intent model learned from titles and questions (none with a single article).
     classifier: Option<Classifier>,
-    /// How much the model's probability weighs in a confidence (see `MODEL_WEIGHT`).
+    /// How much the model's confidence weighs in a confidence (see `MODEL_WEIGHT` and
+    /// `NETWORK_WEIGHT`).
     model_weight: f32,
 }
 
