@@ -135,7 +135,11 @@ pub fn build_content(train: &[Example], locale: &Locale) -> anyhow::Result<Conte
 /// What one decision says about the scoring.
 #[derive(Debug, Clone)]
 struct Observed {
+    text: String,
     label: String,
+    /// What the decision did, and why it handed off (if it did).
+    action: Action,
+    reason: Option<String>,
     /// The decision's confidence, when the help center scored it (else the outcome is fixed).
     confidence: Option<f32>,
     top: Option<String>,
@@ -195,7 +199,10 @@ fn observe(content: &Content, example: &Example, now: jiff::Timestamp) -> Observ
     let decision = engine::decide(content, &state, &inbound, now);
     let micros = started.elapsed().as_secs_f64() * 1e6;
     Observed {
+        text: example.text.clone(),
         label: example.label.clone(),
+        action: decision.action,
+        reason: decision.handoff.as_ref().map(|h| h.reason.clone()),
         confidence: scored_confidence(&decision),
         top: top_article(&decision),
         handed_off: decision.action == Action::HandedOff,
@@ -243,6 +250,44 @@ pub struct Report {
     pub build_ms: u128,
     pub articles: usize,
     pub questions: usize,
+    /// The test texts the engine got wrong, in file order (written by `--errors`).
+    #[serde(skip)]
+    pub mistakes: Vec<Mistake>,
+}
+
+/// A test text the engine got wrong, and what it did instead.
+#[derive(Debug, Clone, Serialize)]
+pub struct Mistake {
+    pub text: String,
+    pub label: String,
+    pub action: Action,
+    /// The top article, when the decision had one.
+    pub article: Option<String>,
+    pub reason: Option<String>,
+    pub confidence: Option<f32>,
+}
+
+fn mistakes(observed: &[Observed]) -> Vec<Mistake> {
+    observed
+        .iter()
+        .filter(|o| !is_right(o, o.handed_off))
+        .map(|o| Mistake {
+            text: o.text.clone(),
+            label: o.label.clone(),
+            action: o.action,
+            article: o.top.clone(),
+            reason: o.reason.clone(),
+            confidence: o.confidence,
+        })
+        .collect()
+}
+
+fn is_right(item: &Observed, handed_off: bool) -> bool {
+    if item.label == OUT_OF_SCOPE {
+        handed_off
+    } else {
+        !handed_off && item.top.as_deref() == Some(item.label.as_str())
+    }
 }
 
 /// Accuracy on a set of observations, as if the hand-off threshold were `suggest`.
@@ -253,12 +298,13 @@ fn score(observed: &[Observed], suggest: Option<f32>) -> (f64, f64, usize, usize
             (Some(threshold), Some(confidence)) => confidence < threshold && item.handoffable,
             _ => item.handed_off,
         };
+        let right = is_right(item, handed_off) as usize;
         if item.label == OUT_OF_SCOPE {
             n_oos += 1;
-            right_oos += handed_off as usize;
+            right_oos += right;
         } else {
             n_in += 1;
-            right_in += (!handed_off && item.top.as_deref() == Some(item.label.as_str())) as usize;
+            right_in += right;
         }
     }
     let ratio = |right: usize, n: usize| if n == 0 { 0.0 } else { right as f64 / n as f64 };
@@ -355,5 +401,6 @@ pub fn evaluate(
         build_ms,
         articles,
         questions,
+        mistakes: mistakes(&observed),
     })
 }

@@ -85,6 +85,9 @@ enum Command {
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
+        /// Write the test texts the engine got wrong to this file, as JSON lines.
+        #[arg(long)]
+        errors: Option<PathBuf>,
     },
 }
 
@@ -183,6 +186,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             locale,
             min_oos_recall,
             json,
+            errors,
         } => {
             let locale = firstline::locale::Locale::parse(&locale)
                 .with_context(|| format!("`{locale}` is not a locale"))?;
@@ -193,6 +197,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .transpose()?;
             let report =
                 firstline::eval::evaluate(&train, &test, val.as_deref(), &locale, min_oos_recall)?;
+            if let Some(path) = errors {
+                let mut lines = String::new();
+                for mistake in &report.mistakes {
+                    lines.push_str(&serde_json::to_string(mistake)?);
+                    lines.push('\n');
+                }
+                std::fs::write(&path, lines)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
             if json {
                 println!("{}", serde_json::to_string(&report)?);
             } else {

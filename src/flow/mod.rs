@@ -78,6 +78,9 @@ pub struct Flow {
     pub scope: Scope,
     pub keywords: BTreeMap<Language, Vec<String>>,
     pub patterns: Vec<Regex>,
+    /// Matched against the folded message (`text::fold`): a match means this message is not
+    /// for this flow, whatever its keywords, patterns or examples say.
+    pub except: Vec<Regex>,
     pub examples: BTreeMap<Language, Vec<String>>,
     pub steps: Vec<Step>,
     pub file: PathBuf,
@@ -278,6 +281,7 @@ fn compile(mut parsed: Vec<Parsed>, diagnostics: &mut Diagnostics) -> FlowSet {
                 scope: Scope::Idle,
                 keywords: BTreeMap::new(),
                 patterns: Vec::new(),
+                except: Vec::new(),
                 examples: BTreeMap::new(),
                 steps: vec![Step {
                     id: "end".into(),
@@ -371,6 +375,13 @@ fn compile_flow(p: &Parsed, set: &mut FlowSet, diagnostics: &mut Diagnostics) ->
                 patterns.push(regex);
             }
             Err(message) => error(&format!("triggers.patterns.{index}"), message),
+        }
+    }
+    let mut except = Vec::new();
+    for (index, pattern) in spec.triggers.except.iter().enumerate() {
+        match compile_regex(pattern) {
+            Ok(regex) => except.push(regex),
+            Err(message) => error(&format!("triggers.except.{index}"), message),
         }
     }
 
@@ -631,6 +642,7 @@ fn compile_flow(p: &Parsed, set: &mut FlowSet, diagnostics: &mut Diagnostics) ->
         scope,
         keywords,
         patterns,
+        except,
         examples,
         steps,
         file: file.clone(),

@@ -24,6 +24,9 @@ pub struct TriggersSpec {
     pub keywords: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     pub patterns: Vec<String>,
+    /// Regexes over the folded message: a message matching one never starts this flow.
+    #[serde(default)]
+    pub except: Vec<String>,
     /// Example phrases by language code.
     #[serde(default)]
     pub examples: BTreeMap<String, Vec<String>>,

@@ -119,7 +119,10 @@ impl TriggerMatcher {
     ) -> Option<TriggerMatch> {
         let text: String = text.chars().take(MAX_MATCH_CHARS).collect();
         let folded = fold(&text);
-        let allowed = |flow: usize| scopes.contains(&flows.flows[flow].scope);
+        let allowed = |flow: usize| {
+            let flow = &flows.flows[flow];
+            scopes.contains(&flow.scope) && !flow.except.iter().any(|e| e.is_match(&folded))
+        };
         let mut best: Option<(u8, usize, usize, TriggerMatch)> = None;
         let mut consider = |rank: u8, length: usize, candidate: TriggerMatch| {
             let key = (rank, length);
@@ -207,9 +210,13 @@ impl TriggerMatcher {
             .into_iter()
             .map(|t| t.stem)
             .collect();
+        let folded = fold(text);
         let allowed: Vec<usize> = units
             .owners()
-            .filter(|flow| scopes.contains(&flows.flows[*flow].scope))
+            .filter(|flow| {
+                let flow = &flows.flows[*flow];
+                scopes.contains(&flow.scope) && !flow.except.iter().any(|e| e.is_match(&folded))
+            })
             .collect();
         let mut scored: Vec<(usize, f32)> = units
             .best_for_owners(&stems, &allowed)

@@ -27,9 +27,9 @@ const HIDDEN: usize = 256;
 /// Passes over the training questions, and the most example-passes a training may take:
 /// a help center far larger than 15,000 questions gets fewer passes (at least 3), so a reload
 /// stays in seconds.
-const EPOCHS: usize = 24;
+const EPOCHS: usize = 40;
 const MIN_EPOCHS: usize = 3;
-const EXAMPLE_PASSES: usize = 400_000;
+const EXAMPLE_PASSES: usize = 600_000;
 /// Examples per Adam step.
 const BATCH: usize = 32;
 /// Adam's first step size; it falls linearly to zero over training.
