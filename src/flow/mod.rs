@@ -86,6 +86,14 @@ pub struct Flow {
     pub file: PathBuf,
 }
 
+impl Flow {
+    /// Whether a message (folded, `text::fold`) may start this flow in one of `scopes`: its
+    /// scope is allowed and none of its `except` patterns matches.
+    pub fn may_start(&self, scopes: &[Scope], folded: &str) -> bool {
+        scopes.contains(&self.scope) && !self.except.iter().any(|e| e.is_match(folded))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Step {
     pub id: String,

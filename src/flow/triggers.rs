@@ -119,10 +119,7 @@ impl TriggerMatcher {
     ) -> Option<TriggerMatch> {
         let text: String = text.chars().take(MAX_MATCH_CHARS).collect();
         let folded = fold(&text);
-        let allowed = |flow: usize| {
-            let flow = &flows.flows[flow];
-            scopes.contains(&flow.scope) && !flow.except.iter().any(|e| e.is_match(&folded))
-        };
+        let allowed = |flow: usize| flows.flows[flow].may_start(scopes, &folded);
         let mut best: Option<(u8, usize, usize, TriggerMatch)> = None;
         let mut consider = |rank: u8, length: usize, candidate: TriggerMatch| {
             let key = (rank, length);
@@ -213,10 +210,7 @@ impl TriggerMatcher {
         let folded = fold(text);
         let allowed: Vec<usize> = units
             .owners()
-            .filter(|flow| {
-                let flow = &flows.flows[*flow];
-                scopes.contains(&flow.scope) && !flow.except.iter().any(|e| e.is_match(&folded))
-            })
+            .filter(|flow| flows.flows[*flow].may_start(scopes, &folded))
             .collect();
         let mut scored: Vec<(usize, f32)> = units
             .best_for_owners(&stems, &allowed)
