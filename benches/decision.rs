@@ -8,6 +8,10 @@ use std::time::{Duration, Instant};
 use firstline::content::Content;
 use firstline::engine::{self, ConversationState, Customer, Inbound};
 
+/// The allocator the `firstline` binary uses, so the bench times what the server runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const QUESTIONS: [&str; 12] = [
     "How much does shipping cost?",
     "Can I pay with PayPal?",
