@@ -10,7 +10,9 @@ pub mod linear;
 pub mod network;
 pub mod similarity;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -112,6 +114,8 @@ struct LanguageIndex {
     vocabulary: HashSet<String>,
     /// Each article's body sentences with their stems, for snippets.
     sentences: HashMap<usize, Vec<Sentence>>,
+    /// The terms the questions field and the body field hold.
+    indexed_terms: [HashSet<Box<[u8]>>; 2],
     /// The intent model learned from titles and questions (none with a single article).
     classifier: Option<Classifier>,
     /// How much the model's confidence weighs in a confidence (see `MODEL_WEIGHT` and
@@ -203,7 +207,7 @@ pub fn load_articles(
             }
         }
     }
-    let mut seen: HashMap<(String, Locale), PathBuf> = HashMap::new();
+    let mut seen: HashMap<(String, Locale), PathBuf> = HashMap::default();
     for article in &articles {
         if let Some(other) = seen.insert(
             (article.id.clone(), article.locale.clone()),
@@ -346,7 +350,7 @@ impl HelpCenter {
         for (index, article) in articles.iter().enumerate() {
             by_language.entry(article.language).or_default().push(index);
         }
-        let mut indexes = HashMap::new();
+        let mut indexes = HashMap::default();
         for (language, members) in by_language {
             indexes.insert(
                 language,
@@ -524,9 +528,9 @@ impl LanguageIndex {
         index.tokenizers().register(&tokenizer, analyzer.clone());
         let mut writer = index.writer_with_num_threads(1, 30_000_000)?;
         let mut units = Vec::new();
-        let mut article_stems = HashMap::new();
-        let mut vocabulary = HashSet::new();
-        let mut article_sentences = HashMap::new();
+        let mut article_stems = HashMap::default();
+        let mut vocabulary = HashSet::default();
+        let mut article_sentences = HashMap::default();
         for &article_index in members {
             let article = &articles[article_index];
             writer.add_document(doc!(
@@ -534,7 +538,7 @@ impl LanguageIndex {
                 fields.questions => format!("{}\n{}", article.title, article.questions.join("\n")),
                 fields.body => article.body.as_str(),
             ))?;
-            let mut all: HashSet<String> = HashSet::new();
+            let mut all: HashSet<String> = HashSet::default();
             for unit in std::iter::once(&article.title).chain(article.questions.iter()) {
                 let stems: Vec<String> = analyzer::terms(&analyzer, unit)
                     .into_iter()
@@ -578,6 +582,21 @@ impl LanguageIndex {
                 .collect();
             articles_by_doc.push(docs);
         }
+        // The terms each field holds, as indexed: a query leaves out the terms a field does
+        // not hold, which could add nothing to a score but cost a weight each.
+        let mut indexed_terms = [HashSet::default(), HashSet::default()];
+        for segment in searcher.segment_readers() {
+            for (field, terms) in [fields.questions, fields.body]
+                .into_iter()
+                .zip(indexed_terms.iter_mut())
+            {
+                let inverted = segment.inverted_index(field)?;
+                let mut stream = inverted.terms().stream()?;
+                while stream.advance() {
+                    terms.insert(stream.key().to_vec().into_boxed_slice());
+                }
+            }
+        }
         let examples: Vec<(usize, &str)> = members
             .iter()
             .flat_map(|&index| {
@@ -607,6 +626,7 @@ impl LanguageIndex {
             article_stems,
             vocabulary,
             sentences: article_sentences,
+            indexed_terms,
         })
     }
 
@@ -616,8 +636,12 @@ impl LanguageIndex {
         unique.sort();
         unique.dedup();
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let fields = [(self.fields.questions, 2.5), (self.fields.body, 1.0)];
         for stem in unique {
-            for (field, boost) in [(self.fields.questions, 2.5), (self.fields.body, 1.0)] {
+            for (&(field, boost), terms) in fields.iter().zip(&self.indexed_terms) {
+                if !terms.contains(stem.as_bytes()) {
+                    continue;
+                }
                 let term = IndexTerm::from_field_text(field, stem);
                 let query = TermQuery::new(term, IndexRecordOption::WithFreqs);
                 clauses.push((

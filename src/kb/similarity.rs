@@ -3,7 +3,7 @@
 //! similarity through an inverted index. This is what turns retrieval into a confidence in
 //! [0, 1] that means the same thing for every help center.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// A set of short texts, already analyzed into stems, each tagged with an owner index.
 #[derive(Debug, Default, Clone)]
@@ -24,7 +24,7 @@ impl UnitSet {
     /// Builds the set from (owner, stems) pairs; a given owner's units must be consecutive.
     pub fn build(units: Vec<(usize, Vec<String>)>) -> UnitSet {
         let count = units.len().max(1) as f32;
-        let mut document_frequency: HashMap<&str, u32> = HashMap::new();
+        let mut document_frequency: HashMap<&str, u32> = HashMap::default();
         let deduplicated: Vec<(usize, Vec<String>)> = units
             .into_iter()
             .map(|(owner, mut stems)| {
@@ -44,10 +44,10 @@ impl UnitSet {
             .collect();
         let mut set = UnitSet {
             units: Vec::with_capacity(deduplicated.len()),
-            postings: HashMap::new(),
+            postings: HashMap::default(),
             unseen_idf: (1.0 + count).ln(),
             idf,
-            ranges: HashMap::new(),
+            ranges: HashMap::default(),
         };
         for (unit_index, (owner, stems)) in deduplicated.iter().enumerate() {
             let mut norm = 0.0;
@@ -90,7 +90,7 @@ impl UnitSet {
             .map(|stem| self.weight(stem).powi(2))
             .sum::<f32>()
             .sqrt();
-        let mut best: HashMap<usize, f32> = HashMap::new();
+        let mut best: HashMap<usize, f32> = HashMap::default();
         if query_norm == 0.0 {
             return best;
         }
@@ -98,22 +98,24 @@ impl UnitSet {
             .iter()
             .filter_map(|stem| self.postings.get(stem.as_str()))
             .collect();
-        let mut dot: rustc_hash::FxHashMap<u32, f32> = rustc_hash::FxHashMap::default();
+        // Dot products of the current owner's units, indexed from its range's start.
+        let mut dot: Vec<f32> = Vec::new();
         for &owner in owners {
             let Some(&(start, end)) = self.ranges.get(&owner) else {
                 continue;
             };
             dot.clear();
+            dot.resize((end - start) as usize, 0.0);
             for list in &lists {
                 let from = list.partition_point(|(unit, _)| *unit < start);
                 for &(unit, weight) in list[from..].iter().take_while(|(unit, _)| *unit < end) {
-                    *dot.entry(unit).or_default() += weight * weight;
+                    dot[(unit - start) as usize] += weight * weight;
                 }
             }
             let mut top = 0.0f32;
-            for (&unit, &product) in &dot {
-                let norm = self.units[unit as usize].1;
-                if norm > 0.0 {
+            for (offset, &product) in dot.iter().enumerate() {
+                let norm = self.units[start as usize + offset].1;
+                if product > 0.0 && norm > 0.0 {
                     top = top.max((product / (query_norm * norm)).clamp(0.0, 1.0));
                 }
             }
