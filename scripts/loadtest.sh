@@ -6,6 +6,8 @@
 #
 #   scripts/loadtest.sh [duration-seconds] [connections]
 #
+# LOAD_STORE_URL=postgres://… runs it on PostgreSQL instead (give it an empty schema: every
+# request adds a conversation).
 # Needs wrk (Debian: apt-get install wrk). Sends traffic to 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +20,7 @@ cargo build --release --quiet
 store="$(mktemp -d)"
 export LOAD_KEY="load-test-key-1"
 FIRSTLINE_LISTEN="127.0.0.1:${port}" \
-FIRSTLINE_STORE_URL="sqlite://${store}/firstline.db" \
+FIRSTLINE_STORE_URL="${LOAD_STORE_URL:-sqlite://${store}/firstline.db}" \
 FIRSTLINE_API_KEYS="web:${LOAD_KEY}" \
 FIRSTLINE_LOG=warn \
   ./target/release/firstline serve > "${store}/server.log" 2>&1 &

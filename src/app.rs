@@ -135,7 +135,9 @@ impl Application {
         let content = tokio::task::spawn_blocking(move || Content::load(&config_file))
             .await?
             .map_err(|diagnostics| anyhow::anyhow!("the content has problems:\n{diagnostics}"))?;
-        let store = Store::open(&config.store_url).context("opening the store")?;
+        let store = Store::open(&config.store_url)
+            .await
+            .context("opening the store")?;
         let listener = TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -362,6 +362,10 @@ async fn post_message(
         .into_response())
 }
 
+/// No chat channel sends U+0000, and PostgreSQL cannot store it in text: refused the same
+/// way whichever store is configured.
+const NUL_IN_TEXT: &str = "`text` contains a NUL character (U+0000)";
+
 fn validate_message(body: MessageBody, max_text_chars: usize) -> Result<MessageRequest, ApiError> {
     if !valid_channel(&body.channel) {
         return Err(ApiError::invalid(
@@ -373,6 +377,9 @@ fn validate_message(body: MessageBody, max_text_chars: usize) -> Result<MessageR
     check_id("customer.id", &body.customer.id)?;
     if body.text.trim().is_empty() {
         return Err(ApiError::invalid("`text` is empty"));
+    }
+    if body.text.contains('\0') {
+        return Err(ApiError::invalid(NUL_IN_TEXT));
     }
     let characters = body.text.chars().count();
     if characters > max_text_chars {
@@ -581,6 +588,9 @@ async fn agent_message(
     authorize_channel(&caller, &channel)?;
     if body.text.trim().is_empty() || body.text.chars().count() > state.max_text_chars * 4 {
         return Err(ApiError::invalid("`text` is empty or too long"));
+    }
+    if body.text.contains('\0') {
+        return Err(ApiError::invalid(NUL_IN_TEXT));
     }
     let now = state.clock.now();
     let queue = body.queue.clone();

@@ -9,6 +9,7 @@
 //! - a conversation's state is only written over the version it was read at (`Conflict`
 //!   otherwise), so concurrent messages of one conversation never lose an update.
 
+pub mod postgres;
 pub mod sqlite;
 
 use bytes::Bytes;
@@ -23,7 +24,9 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("store: cannot open {path}: {message}")]
     Open { path: String, message: String },
-    #[error("store: unsupported store URL `{0}` (use sqlite://path)")]
+    #[error("store: {0}")]
+    Postgres(String),
+    #[error("store: unsupported store URL scheme `{0}` (use sqlite://path or postgres://…)")]
     UnsupportedUrl(String),
     #[error("store: the write transaction failed: {0}")]
     Transaction(String),
@@ -198,17 +201,27 @@ pub enum RetryOutcome {
 #[derive(Clone)]
 pub enum Store {
     Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::PostgresStore),
 }
 
 impl Store {
-    /// Opens the store a URL names: `sqlite://relative/or/absolute/path.db`.
-    pub fn open(url: &str) -> Result<Store, StoreError> {
-        match url.strip_prefix("sqlite://") {
-            Some(path) => Ok(Store::Sqlite(sqlite::SqliteStore::open(
+    /// Opens the store a URL names: `sqlite://relative/or/absolute/path.db`, or
+    /// `postgres://user@host:port/database` (also `postgresql://`; libpq's key=value
+    /// parameters such as `?options=-csearch_path%3Dfirstline` pass through). Tables are
+    /// created when missing. An error never repeats the URL: it may hold a password.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            return Ok(Store::Sqlite(sqlite::SqliteStore::open(
                 std::path::Path::new(path),
-            )?)),
-            None => Err(StoreError::UnsupportedUrl(url.to_string())),
+            )?));
         }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Store::Postgres(postgres::PostgresStore::open(url).await?));
+        }
+        let scheme = url.split_once("://").map_or("(none)", |(scheme, _)| scheme);
+        Err(StoreError::UnsupportedUrl(
+            scheme.chars().take(32).collect(),
+        ))
     }
 
     /// The stored response of a message if it was already decided; else the conversation's
@@ -225,6 +238,11 @@ impl Store {
                     .lookup_turn(channel, message_id, conversation_id)
                     .await
             }
+            Store::Postgres(store) => {
+                store
+                    .lookup_turn(channel, message_id, conversation_id)
+                    .await
+            }
         }
     }
 
@@ -235,12 +253,14 @@ impl Store {
     ) -> Result<Option<ConversationRecord>, StoreError> {
         match self {
             Store::Sqlite(store) => store.load_conversation(channel, conversation_id).await,
+            Store::Postgres(store) => store.load_conversation(channel, conversation_id).await,
         }
     }
 
     pub async fn commit_turn(&self, turn: TurnWrite) -> Result<CommitOutcome, StoreError> {
         match self {
             Store::Sqlite(store) => store.commit_turn(turn).await,
+            Store::Postgres(store) => store.commit_turn(turn).await,
         }
     }
 
@@ -253,6 +273,7 @@ impl Store {
     ) -> Result<Vec<MessageRecord>, StoreError> {
         match self {
             Store::Sqlite(store) => store.history(channel, conversation_id, limit).await,
+            Store::Postgres(store) => store.history(channel, conversation_id, limit).await,
         }
     }
 
@@ -272,6 +293,11 @@ impl Store {
                     .update_conversation(channel, conversation_id, message, now, change)
                     .await
             }
+            Store::Postgres(store) => {
+                store
+                    .update_conversation(channel, conversation_id, message, now, change)
+                    .await
+            }
         }
     }
 
@@ -284,6 +310,7 @@ impl Store {
     ) -> Result<Vec<Delivery>, StoreError> {
         match self {
             Store::Sqlite(store) => store.due_deliveries(now, limit).await,
+            Store::Postgres(store) => store.due_deliveries(now, limit).await,
         }
     }
 
@@ -291,6 +318,7 @@ impl Store {
     pub async fn next_due_at(&self) -> Result<Option<Timestamp>, StoreError> {
         match self {
             Store::Sqlite(store) => store.next_due_at().await,
+            Store::Postgres(store) => store.next_due_at().await,
         }
     }
 
@@ -302,6 +330,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         match self {
             Store::Sqlite(store) => store.record_attempt(id, outcome, now).await,
+            Store::Postgres(store) => store.record_attempt(id, outcome, now).await,
         }
     }
 
@@ -312,6 +341,7 @@ impl Store {
     ) -> Result<Vec<Delivery>, StoreError> {
         match self {
             Store::Sqlite(store) => store.list_deliveries(status, limit).await,
+            Store::Postgres(store) => store.list_deliveries(status, limit).await,
         }
     }
 
@@ -322,6 +352,7 @@ impl Store {
     ) -> Result<RetryOutcome, StoreError> {
         match self {
             Store::Sqlite(store) => store.retry_delivery(id, now).await,
+            Store::Postgres(store) => store.retry_delivery(id, now).await,
         }
     }
 
@@ -329,6 +360,7 @@ impl Store {
     pub async fn delivery_counts(&self) -> Result<Vec<(DeliveryStatus, i64)>, StoreError> {
         match self {
             Store::Sqlite(store) => store.delivery_counts().await,
+            Store::Postgres(store) => store.delivery_counts().await,
         }
     }
 
@@ -336,6 +368,7 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         match self {
             Store::Sqlite(store) => store.ping().await,
+            Store::Postgres(store) => store.ping().await,
         }
     }
 
@@ -343,6 +376,7 @@ impl Store {
     pub async fn close(&self) {
         match self {
             Store::Sqlite(store) => store.close().await,
+            Store::Postgres(store) => store.close().await,
         }
     }
 
@@ -350,6 +384,7 @@ impl Store {
     pub fn deliveries_queued(&self) -> std::sync::Arc<tokio::sync::Notify> {
         match self {
             Store::Sqlite(store) => store.deliveries_queued(),
+            Store::Postgres(store) => store.deliveries_queued(),
         }
     }
 }

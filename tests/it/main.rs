@@ -9,6 +9,7 @@ mod eval;
 mod flows;
 mod help_center;
 mod hours;
+mod postgres;
 mod server;
 mod service_api;
 mod service_delivery;

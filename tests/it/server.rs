@@ -62,6 +62,7 @@ impl TestClock {
     }
 }
 
+#[derive(Clone)]
 pub struct Options {
     pub handoff_url: Option<String>,
     pub secret: bool,
@@ -71,6 +72,18 @@ pub struct Options {
     pub start: &'static str,
     pub watch: bool,
     pub rate_limit_per_minute: Option<u32>,
+    /// The store to use instead of a SQLite file in the app's store folder.
+    pub store_url: Option<String>,
+}
+
+impl Options {
+    /// These options, delivering hand-offs to `url`.
+    pub fn delivering_to(&self, url: &str) -> Options {
+        Options {
+            handoff_url: Some(url.to_string()),
+            ..self.clone()
+        }
+    }
 }
 
 impl Default for Options {
@@ -84,6 +97,7 @@ impl Default for Options {
             start: MONDAY_MORNING,
             watch: false,
             rate_limit_per_minute: None,
+            store_url: None,
         }
     }
 }
@@ -114,10 +128,12 @@ impl TestApp {
         let config = AppConfig {
             config_file: content.config(),
             listen: "127.0.0.1:0".into(),
-            store_url: format!(
-                "sqlite://{}",
-                store_dir.path().join("firstline.db").display()
-            ),
+            store_url: options.store_url.clone().unwrap_or_else(|| {
+                format!(
+                    "sqlite://{}",
+                    store_dir.path().join("firstline.db").display()
+                )
+            }),
             handoff_url: options.handoff_url.clone(),
             handoff_secret: options.secret.then(|| Secret::parse(SECRET).unwrap()),
             handoff_timeout: options.timeout,

@@ -14,7 +14,11 @@ use crate::server::{
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_gets_the_decision_and_a_retry_gets_the_same_bytes() {
-    let app = TestApp::spawn(Options::default()).await;
+    a_message_gets_the_decision_and_a_retry_gets_the_same_bytes_on(Options::default()).await;
+}
+
+pub(crate) async fn a_message_gets_the_decision_and_a_retry_gets_the_same_bytes_on(base: Options) {
+    let app = TestApp::spawn(base.clone()).await;
     let body = message("c1", "m1", "How much does shipping cost?");
     let send = || async {
         let response = app
@@ -53,7 +57,11 @@ async fn a_message_gets_the_decision_and_a_retry_gets_the_same_bytes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_message_sent_concurrently_is_decided_once() {
-    let app = TestApp::spawn(Options::default()).await;
+    the_same_message_sent_concurrently_is_decided_once_on(Options::default()).await;
+}
+
+pub(crate) async fn the_same_message_sent_concurrently_is_decided_once_on(base: Options) {
+    let app = TestApp::spawn(base.clone()).await;
     let body = message("c-race", "m-race", "I want to talk to a person");
     let mut requests = Vec::new();
     for _ in 0..24 {
@@ -107,7 +115,11 @@ async fn the_same_message_sent_concurrently_is_decided_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_messages_of_one_conversation_lose_no_update() {
-    let app = TestApp::spawn(Options::default()).await;
+    concurrent_messages_of_one_conversation_lose_no_update_on(Options::default()).await;
+}
+
+pub(crate) async fn concurrent_messages_of_one_conversation_lose_no_update_on(base: Options) {
+    let app = TestApp::spawn(base.clone()).await;
     let mut requests = Vec::new();
     for index in 0..16 {
         let (client, url) = (app.client.clone(), format!("{}/v1/messages", app.base));
@@ -152,7 +164,11 @@ async fn concurrent_messages_of_one_conversation_lose_no_update() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_different_text_under_the_same_message_id_is_a_conflict() {
-    let app = TestApp::spawn(Options::default()).await;
+    a_different_text_under_the_same_message_id_is_a_conflict_on(Options::default()).await;
+}
+
+pub(crate) async fn a_different_text_under_the_same_message_id_is_a_conflict_on(base: Options) {
+    let app = TestApp::spawn(base.clone()).await;
     assert_eq!(
         app.say("c1", "m1", "How much does shipping cost?").await.0,
         200
@@ -170,11 +186,15 @@ async fn a_different_text_under_the_same_message_id_is_a_conflict() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_was_answered_survives_a_restart() {
-    let app = TestApp::spawn(Options::default()).await;
+    what_was_answered_survives_a_restart_on(Options::default()).await;
+}
+
+pub(crate) async fn what_was_answered_survives_a_restart_on(base: Options) {
+    let app = TestApp::spawn(base.clone()).await;
     let (_, first) = app.say("c1", "m1", "Where is my order?").await;
     assert_eq!(first["action"], "flow");
     let (content, store) = app.stop().await;
-    let app = TestApp::spawn_with(Options::default(), content, store).await;
+    let app = TestApp::spawn_with(base.clone(), content, store).await;
     // The retry after the restart gets the same decision; the flow still waits for the number.
     let (_, again) = app.say("c1", "m1", "Where is my order?").await;
     assert_eq!(again, first);
@@ -195,10 +215,17 @@ async fn what_was_answered_survives_a_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bot_is_silent_while_a_person_owns_the_conversation_until_handback() {
+    the_bot_is_silent_while_a_person_owns_the_conversation_until_handback_on(Options::default())
+        .await;
+}
+
+pub(crate) async fn the_bot_is_silent_while_a_person_owns_the_conversation_until_handback_on(
+    base: Options,
+) {
     let receiver = Receiver::start().await;
     let app = TestApp::spawn(Options {
         handoff_url: Some(receiver.url.clone()),
-        ..Options::default()
+        ..base.clone()
     })
     .await;
     let (_, handoff) = app.say("c1", "m1", "I want to talk to a person").await;
@@ -504,6 +531,7 @@ async fn every_error_has_the_same_shape_and_the_right_status() {
     for (patch, field) in [
         (json!({"text": "   "}), "text"),
         (json!({"text": "a".repeat(4001)}), "text"),
+        (json!({"text": "hello\u{0}world"}), "text"),
         (json!({"channel": "Web Chat"}), "channel"),
         (json!({"conversation_id": ""}), "conversation_id"),
         (
@@ -629,16 +657,7 @@ async fn metrics_count_requests_decisions_handoffs_deliveries_and_backlog() {
     app.say("c1", "m1", "How much does shipping cost?").await;
     app.say("c2", "m1", "I want to talk to a person").await;
     receiver.wait_for(1, Duration::from_secs(10)).await;
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    for expected in [
+    let expected = [
         "firstline_http_requests_total{route=\"/v1/messages\",method=\"POST\",status=\"200\"} 2",
         "firstline_decisions_total{action=\"answered\"} 1",
         "firstline_decisions_total{action=\"handed_off\"} 1",
@@ -649,9 +668,28 @@ async fn metrics_count_requests_decisions_handoffs_deliveries_and_backlog() {
         "firstline_deliveries{status=\"pending\"} 0",
         "firstline_decision_duration_seconds_count 2",
         "firstline_http_request_duration_seconds_bucket{",
-    ] {
-        assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
-    }
+    ];
+    // The receiver has the delivery a moment before the engine has recorded it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let text = loop {
+        let text = app
+            .client
+            .get(format!("{}/metrics", app.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let missing = expected.iter().find(|line| !text.contains(*line));
+        match missing {
+            None => break text,
+            Some(line) if std::time::Instant::now() > deadline => {
+                panic!("missing `{line}` in:\n{text}")
+            }
+            Some(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    };
     assert!(
         !text.contains("How much does shipping cost"),
         "no customer text in metrics"

@@ -34,7 +34,7 @@ fn delivering_to(url: &str) -> Options {
 }
 
 /// Posts the hand-off message; returns the decision.
-async fn hand_off(app: &TestApp, conversation: &str, message_id: &str) -> Value {
+pub(crate) async fn hand_off(app: &TestApp, conversation: &str, message_id: &str) -> Value {
     let (status, body) = app.say(conversation, message_id, HANDOFF_TEXT).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["action"], "handed_off", "{body}");
@@ -492,6 +492,12 @@ async fn a_redirect_with_a_location_is_not_followed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handoff_past_its_retry_window_fails_and_an_operator_can_retry_it() {
+    a_handoff_past_its_retry_window_fails_and_an_operator_can_retry_it_on(Options::default()).await;
+}
+
+pub(crate) async fn a_handoff_past_its_retry_window_fails_and_an_operator_can_retry_it_on(
+    base: Options,
+) {
     let receiver = Receiver::start().await;
     receiver.set_mode(Mode::Fail {
         status: 503,
@@ -500,7 +506,7 @@ async fn a_handoff_past_its_retry_window_fails_and_an_operator_can_retry_it() {
     });
     let app = TestApp::spawn(Options {
         retry_window: SignedDuration::from_secs(1),
-        ..delivering_to(&receiver.url)
+        ..base.delivering_to(&receiver.url)
     })
     .await;
     hand_off(&app, "conv-failed", "m-1").await;
@@ -576,7 +582,14 @@ async fn a_handoff_past_its_retry_window_fails_and_an_operator_can_retry_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_handoff_url_deliveries_stay_pending_and_nothing_is_dropped() {
-    let app = TestApp::spawn(Options::default()).await;
+    without_a_handoff_url_deliveries_stay_pending_and_nothing_is_dropped_on(Options::default())
+        .await;
+}
+
+pub(crate) async fn without_a_handoff_url_deliveries_stay_pending_and_nothing_is_dropped_on(
+    base: Options,
+) {
+    let app = TestApp::spawn(base.clone()).await;
     hand_off(&app, "conv-nourl-1", "m-1").await;
     follow_up(&app, "conv-nourl-1", "m-2", "my order number is 1234").await;
     hand_off(&app, "conv-nourl-2", "m-3").await;
@@ -625,7 +638,7 @@ async fn without_a_handoff_url_deliveries_stay_pending_and_nothing_is_dropped() 
     // Given a URL after a restart, all of them arrive, in order per conversation.
     let receiver = Receiver::start().await;
     let (content, store) = app.stop().await;
-    let app = TestApp::spawn_with(delivering_to(&receiver.url), content, store).await;
+    let app = TestApp::spawn_with(base.delivering_to(&receiver.url), content, store).await;
     let delivered = receiver.wait_for(3, WAIT).await;
     let wanted: BTreeSet<String> = items
         .iter()
@@ -642,13 +655,19 @@ async fn without_a_handoff_url_deliveries_stay_pending_and_nothing_is_dropped() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_conversations_deliveries_arrive_in_the_order_they_were_made() {
+    a_conversations_deliveries_arrive_in_the_order_they_were_made_on(Options::default()).await;
+}
+
+pub(crate) async fn a_conversations_deliveries_arrive_in_the_order_they_were_made_on(
+    base: Options,
+) {
     let receiver = Receiver::start().await;
     receiver.set_mode(Mode::Fail {
         status: 503,
         retry_after: None,
         remaining: 2,
     });
-    let app = TestApp::spawn(delivering_to(&receiver.url)).await;
+    let app = TestApp::spawn(base.delivering_to(&receiver.url)).await;
     hand_off(&app, "conv-order", "m-0").await;
     let texts = ["first follow-up", "second follow-up", "third follow-up"];
     for (n, text) in texts.iter().enumerate() {
@@ -731,9 +750,13 @@ async fn one_conversations_failing_handoff_does_not_hold_up_another() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pending_handoffs_survive_a_restart() {
+    pending_handoffs_survive_a_restart_on(Options::default()).await;
+}
+
+pub(crate) async fn pending_handoffs_survive_a_restart_on(base: Options) {
     let address = Receiver::unused_address().await;
     let started = Instant::now();
-    let app = TestApp::spawn(delivering_to(&format!("http://{address}/hooks"))).await;
+    let app = TestApp::spawn(base.delivering_to(&format!("http://{address}/hooks"))).await;
     let conversations = ["conv-restart-1", "conv-restart-2", "conv-restart-3"];
     for (n, conversation) in conversations.iter().enumerate() {
         hand_off(&app, conversation, &format!("m-{n}")).await;
@@ -747,7 +770,7 @@ async fn pending_handoffs_survive_a_restart() {
 
     let (content, store) = app.stop().await;
     let receiver = Receiver::start_at(address).await;
-    let app = TestApp::spawn_with(delivering_to(&receiver.url), content, store).await;
+    let app = TestApp::spawn_with(base.delivering_to(&receiver.url), content, store).await;
     // The new process's clock goes on from where the old one was, as a real clock would.
     app.clock
         .advance(SignedDuration::try_from(started.elapsed()).unwrap());
