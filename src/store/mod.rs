@@ -389,6 +389,12 @@ impl Store {
     }
 }
 
+/// The outbox columns a `Delivery` is read from, in order, over the alias `o`: the same in
+/// every backend's schema.
+pub(crate) const DELIVERY_COLUMNS: &str =
+    "o.seq, o.id, o.channel, o.conversation_id, o.kind, o.payload, o.status, o.attempts,
+    o.next_attempt_at, o.window_start, o.last_error, o.created_at, o.delivered_at";
+
 pub(crate) fn millis(timestamp: Timestamp) -> i64 {
     timestamp.as_millisecond()
 }

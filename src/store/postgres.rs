@@ -428,10 +428,6 @@ fn describe(config: &tokio_postgres::Config) -> String {
     format!("postgres://{host}:{port}/{database}")
 }
 
-const DELIVERY_COLUMNS: &str =
-    "o.seq, o.id, o.channel, o.conversation_id, o.kind, o.payload, o.status, o.attempts,
-    o.next_attempt_at, o.window_start, o.last_error, o.created_at, o.delivered_at";
-
 fn delivery_from_row(row: &Row) -> Delivery {
     Delivery {
         seq: row.get(0),

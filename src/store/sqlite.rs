@@ -368,10 +368,6 @@ impl SqliteStore {
     }
 }
 
-const DELIVERY_COLUMNS: &str =
-    "o.seq, o.id, o.channel, o.conversation_id, o.kind, o.payload, o.status, o.attempts,
-    o.next_attempt_at, o.window_start, o.last_error, o.created_at, o.delivered_at";
-
 fn delivery_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
     let status: String = row.get(6)?;
     Ok(Delivery {
