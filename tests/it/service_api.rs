@@ -223,11 +223,7 @@ pub(crate) async fn the_bot_is_silent_while_a_person_owns_the_conversation_until
     base: Options,
 ) {
     let receiver = Receiver::start().await;
-    let app = TestApp::spawn(Options {
-        handoff_url: Some(receiver.url.clone()),
-        ..base.clone()
-    })
-    .await;
+    let app = TestApp::spawn(base.delivering_to(&receiver.url)).await;
     let (_, handoff) = app.say("c1", "m1", "I want to talk to a person").await;
     assert_eq!(handoff["action"], "handed_off");
     let (_, silent) = app.say("c1", "m2", "How much does shipping cost?").await;

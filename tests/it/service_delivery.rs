@@ -27,10 +27,7 @@ const HANDOFF_TEXT: &str = "I want to talk to a person";
 const WAIT: Duration = Duration::from_secs(20);
 
 fn delivering_to(url: &str) -> Options {
-    Options {
-        handoff_url: Some(url.to_string()),
-        ..Options::default()
-    }
+    Options::default().delivering_to(url)
 }
 
 /// Posts the hand-off message; returns the decision.
