@@ -9,6 +9,7 @@
 //! - a conversation's state is only written over the version it was read at (`Conflict`
 //!   otherwise), so concurrent messages of one conversation never lose an update.
 
+pub mod pg_tls;
 pub mod postgres;
 pub mod sqlite;
 
@@ -207,7 +208,8 @@ pub enum Store {
 impl Store {
     /// Opens the store a URL names: `sqlite://relative/or/absolute/path.db`, or
     /// `postgres://user@host:port/database` (also `postgresql://`; libpq's key=value
-    /// parameters such as `?options=-csearch_path%3Dfirstline` pass through). Tables are
+    /// parameters such as `?options=-csearch_path%3Dfirstline` pass through, and `sslmode` and
+    /// `sslrootcert` choose TLS as in libpq). Tables are
     /// created when missing. An error never repeats the URL: it may hold a password.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         if let Some(path) = url.strip_prefix("sqlite://") {

@@ -12,7 +12,8 @@
 //!   back, so it leaves nothing behind.
 //!
 //! Acknowledged writes are as durable as the server makes them (`synchronous_commit=on`,
-//! PostgreSQL's default). Connections are plain TCP or Unix sockets: TLS is not supported yet.
+//! PostgreSQL's default). Connections use TLS as libpq's `sslmode` and `sslrootcert` say
+//! (`pg_tls`): by default, encrypted when the server offers it.
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -23,8 +24,9 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use jiff::Timestamp;
 use tokio::sync::Notify;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::{NoTls, Row};
+use tokio_postgres::Row;
 
+use super::pg_tls;
 use super::*;
 
 /// Connections kept by one engine.
@@ -49,8 +51,23 @@ impl From<tokio_postgres::Error> for StoreError {
 
 impl From<deadpool_postgres::PoolError> for StoreError {
     fn from(error: deadpool_postgres::PoolError) -> StoreError {
-        StoreError::Postgres(format!("no connection: {error}"))
+        StoreError::Postgres(format!("no connection: {}", with_causes(&error)))
     }
+}
+
+/// An error and what caused it ("error performing TLS handshake: invalid peer certificate:
+/// UnknownIssuer"), each said once. Neither names the password: the URL is not in them.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(error) = cause {
+        let said = error.to_string();
+        if !text.contains(&said) {
+            text = format!("{text}: {said}");
+        }
+        cause = error.source();
+    }
+    text
 }
 
 /// A deadlock or serialization failure: the transaction was rolled back and may simply run
@@ -66,17 +83,25 @@ impl PostgresStore {
     /// Connects to the database a `postgres://` URL names and creates the tables if needed.
     /// The error never repeats the URL, which may hold a password.
     pub async fn open(url: &str) -> Result<PostgresStore, StoreError> {
-        let mut config = tokio_postgres::Config::from_str(url).map_err(|e| StoreError::Open {
+        let invalid = |message: String| StoreError::Open {
             path: "postgres://…".into(),
-            message: format!("invalid PostgreSQL URL: {e}"),
-        })?;
+            message: format!("invalid PostgreSQL URL: {message}"),
+        };
+        let (url, tls) = pg_tls::split_url(url).map_err(invalid)?;
+        let mut config =
+            tokio_postgres::Config::from_str(&url).map_err(|e| invalid(e.to_string()))?;
+        config.ssl_mode(tls.mode);
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(5));
         }
         let target = describe(&config);
+        let tls = pg_tls::client_config(&tls).map_err(|message| StoreError::Open {
+            path: target.clone(),
+            message,
+        })?;
         let manager = Manager::from_config(
             config,
-            NoTls,
+            tokio_postgres_rustls::MakeRustlsConnect::new(tls),
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -95,7 +120,7 @@ impl PostgresStore {
             path: target.clone(),
             message,
         };
-        let mut client = pool.get().await.map_err(|e| open_error(e.to_string()))?;
+        let mut client = pool.get().await.map_err(|e| open_error(with_causes(&e)))?;
         let transaction = client
             .transaction()
             .await

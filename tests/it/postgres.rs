@@ -5,7 +5,10 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use firstline::store::Store;
+use std::path::PathBuf;
+
+use firstline::store::{pg_tls, Store};
+use tokio_postgres::config::SslMode;
 use tokio_postgres::NoTls;
 
 use crate::server::Options;
@@ -199,6 +202,121 @@ async fn two_engines_sharing_one_database_decide_each_message_once() {
     second.stop().await;
 }
 
+/// TLS as libpq's `sslmode` says: encrypted by default when the server offers it, plain
+/// when disabled, and the server's certificate checked against `sslrootcert` with
+/// `verify-ca` (any name) and `verify-full` (the host's name). Read from the server's own
+/// view of each connection (`pg_stat_ssl`), not from the client's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_uses_tls_as_sslmode_says() {
+    let Some(database) = TestDatabase::create("the_store_uses_tls_as_sslmode_says").await else {
+        return;
+    };
+    let (admin, connection) = tokio_postgres::connect(&database.base_url, NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let setting = |name: &'static str| {
+        let admin = &admin;
+        async move {
+            let row = admin.query_one(&format!("SHOW {name}"), &[]).await.unwrap();
+            row.get::<_, String>(0)
+        }
+    };
+    if setting("ssl").await != "on" {
+        eprintln!("skipped the_store_uses_tls_as_sslmode_says: the server does not offer TLS");
+        return;
+    }
+    // Whether the server sees the store's connections encrypted: they carry a name of their own.
+    let encrypted = |name: String| {
+        let admin = &admin;
+        async move {
+            let row = admin
+                .query_one(
+                    "SELECT count(*), coalesce(bool_and(s.ssl), false) FROM pg_stat_activity a
+                     JOIN pg_stat_ssl s USING (pid) WHERE a.application_name = $1",
+                    &[&name],
+                )
+                .await
+                .unwrap();
+            let connections: i64 = row.get(0);
+            assert!(connections > 0, "no connection named {name}");
+            row.get::<_, bool>(1)
+        }
+    };
+    // Each store's connections carry a name of their own: a closed store's may linger.
+    let name = |case: &str| format!("fl_{}_{case}", std::process::id());
+    let open = |case: &'static str, query: String| {
+        let url = format!("{}&application_name={}&{query}", database.url(), name(case));
+        async move { Store::open(&url).await.map_err(|e| e.to_string()) }
+    };
+
+    let store = open("default", String::new()).await.unwrap();
+    assert!(
+        encrypted(name("default")).await,
+        "the default (prefer) encrypts when it can"
+    );
+    store.close().await;
+    let store = open("disable", "sslmode=disable".into()).await.unwrap();
+    assert!(
+        !encrypted(name("disable")).await,
+        "sslmode=disable stays plain"
+    );
+    store.close().await;
+    let store = open("require", "sslmode=require".into()).await.unwrap();
+    assert!(encrypted(name("require")).await);
+    store.close().await;
+
+    // The test server's certificate is its own (not from a public authority): `verify-full`
+    // without `sslrootcert` refuses it, and says why.
+    let error = open("public", "sslmode=verify-full".into())
+        .await
+        .err()
+        .expect("refused");
+    assert!(error.contains("certificate"), "{error}");
+
+    let certificate = setting("ssl_cert_file").await;
+    let Ok(pem) = std::fs::read(&certificate) else {
+        eprintln!("skipped the sslrootcert cases: the server's certificate is not readable here");
+        return;
+    };
+    // A copy in a folder of the test's own, as an operator would be given it.
+    let folder = tempfile::tempdir().unwrap();
+    let root = folder.path().join("server-ca.pem");
+    std::fs::write(&root, pem).unwrap();
+    let root = root.display().to_string();
+    let store = open("ca", format!("sslmode=verify-ca&sslrootcert={root}"))
+        .await
+        .unwrap();
+    assert!(encrypted(name("ca")).await);
+    store.close().await;
+
+    // `verify-full` checks the name too: a certificate issued for names is not valid for
+    // the address 127.0.0.1, and is for `localhost` when it names it.
+    if database.base_url.contains("@127.0.0.1") {
+        let error = open("address", format!("sslmode=verify-full&sslrootcert={root}"))
+            .await
+            .err()
+            .expect("refused for an address the certificate does not name");
+        assert!(error.contains("not valid for name"), "{error}");
+        let by_name = format!(
+            "{}&application_name={}&sslmode=verify-full&sslrootcert={root}",
+            database.url().replacen("@127.0.0.1", "@localhost", 1),
+            name("full")
+        );
+        match Store::open(&by_name).await {
+            Ok(store) => {
+                assert!(encrypted(name("full")).await);
+                store.close().await;
+            }
+            Err(error) => {
+                let error = error.to_string();
+                assert!(error.contains("not valid for name"), "{error}");
+                eprintln!("skipped verify-full by name: the certificate does not name localhost");
+            }
+        }
+    }
+}
+
 /// A store URL may hold a password: no error repeats it. Needs no server.
 #[tokio::test]
 async fn store_errors_never_repeat_the_password() {
@@ -206,6 +324,8 @@ async fn store_errors_never_repeat_the_password() {
         "postgres://firstline:hunter2-secret@127.0.0.1:1/firstline?connect_timeout=2",
         "postgresql://firstline:hunter2-secret@[::1:bad/firstline",
         "mysql://firstline:hunter2-secret@127.0.0.1/firstline",
+        "postgres://firstline:hunter2-secret@127.0.0.1/firstline?sslmode=bogus",
+        "postgres://firstline:hunter2-secret@127.0.0.1:1/f?sslmode=verify-full&sslrootcert=%2Fnone",
     ] {
         let error = match Store::open(url).await {
             Ok(_) => panic!("{url} opened"),
@@ -252,4 +372,79 @@ async fn two_engines_sharing_one_database_deliver_each_handoff_once() {
     );
     first.stop().await;
     second.stop().await;
+}
+
+// The TLS part of a store URL, read as libpq reads it. Need no server.
+
+#[test]
+fn the_tls_keys_leave_the_url_and_the_others_stay() {
+    let (url, settings) = pg_tls::split_url(
+        "postgres://u:p@db:5432/app?sslmode=verify-full&options=-csearch_path%3Dx&sslrootcert=certs%2Fdb%20ca.pem",
+    )
+    .unwrap();
+    assert_eq!(url, "postgres://u:p@db:5432/app?options=-csearch_path%3Dx");
+    assert_eq!(settings.mode, SslMode::Require);
+    assert_eq!(settings.verify, pg_tls::Verify::AuthorityAndHost);
+    assert_eq!(
+        settings.root_certificates,
+        Some(PathBuf::from("certs/db ca.pem"))
+    );
+}
+
+#[test]
+fn modes_follow_libpq() {
+    let mode = |url: &str| {
+        let (_, s) = pg_tls::split_url(url).unwrap();
+        (s.mode, s.verify)
+    };
+    assert_eq!(
+        mode("postgres://h/d"),
+        (SslMode::Prefer, pg_tls::Verify::Nothing)
+    );
+    assert_eq!(
+        mode("postgres://h/d?sslmode=disable"),
+        (SslMode::Disable, pg_tls::Verify::Nothing)
+    );
+    assert_eq!(
+        mode("postgres://h/d?sslmode=require"),
+        (SslMode::Require, pg_tls::Verify::Nothing)
+    );
+    assert_eq!(
+        mode("postgres://h/d?sslmode=require&sslrootcert=ca.pem"),
+        (SslMode::Require, pg_tls::Verify::Authority)
+    );
+    assert_eq!(
+        mode("postgres://h/d?sslmode=verify-ca"),
+        (SslMode::Require, pg_tls::Verify::Authority)
+    );
+    let (url, _) = pg_tls::split_url("postgres://h/d?sslmode=disable").unwrap();
+    assert_eq!(url, "postgres://h/d");
+}
+
+#[test]
+fn an_unknown_mode_is_named_and_the_password_is_not() {
+    let error = pg_tls::split_url("postgres://u:secret@h/d?sslmode=allow-everything").unwrap_err();
+    assert!(error.contains("allow-everything"), "{error}");
+    assert!(error.contains("verify-full"), "{error}");
+    assert!(!error.contains("secret"), "{error}");
+}
+
+#[test]
+fn a_missing_or_empty_root_file_is_a_clear_error() {
+    let settings = |path: &std::path::Path| pg_tls::TlsSettings {
+        mode: SslMode::Require,
+        verify: pg_tls::Verify::AuthorityAndHost,
+        root_certificates: Some(path.to_path_buf()),
+    };
+    let folder = tempfile::tempdir().unwrap();
+    let missing = folder.path().join("missing.pem");
+    let error = pg_tls::client_config(&settings(&missing)).unwrap_err();
+    assert!(
+        error.contains("missing.pem") && error.contains("cannot read"),
+        "{error}"
+    );
+    let empty = folder.path().join("empty.pem");
+    std::fs::write(&empty, "not a certificate\n").unwrap();
+    let error = pg_tls::client_config(&settings(&empty)).unwrap_err();
+    assert!(error.contains("no usable certificate"), "{error}");
 }
