@@ -349,8 +349,9 @@ fn month_name(language: Language, month: i8) -> &'static str {
     names[index]
 }
 
-/// Greeting and filler words, folded (`j'ai` → `jai`). A message made only of these is small
-/// talk: nothing to search for, nothing to hand off.
+/// Greeting and filler words, folded (`j'ai` → `jai`), and the words of "I don't know" and
+/// "no idea". A message made only of these is small talk: nothing to search for, nothing to
+/// hand off, and no change of subject when a flow asked a question.
 const SMALL_TALK: [(Language, &[&str]); 4] = [
     (
         Language::En,
@@ -384,6 +385,15 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "anyone",
             "is",
             "im",
+            "dont",
+            "do",
+            "not",
+            "know",
+            "idea",
+            "clue",
+            "sure",
+            "sorry",
+            "remember",
         ],
     ),
     (
@@ -391,7 +401,8 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
         &[
             "hola", "buenos", "buenas", "dias", "tardes", "noches", "tengo", "una", "pregunta",
             "puedes", "puede", "ayudarme", "ayuda", "me", "por", "favor", "gracias", "vale", "si",
-            "no", "alguien", "hay",
+            "no", "alguien", "hay", "se", "lo", "ni", "idea", "recuerdo", "estoy", "seguro",
+            "segura", "perdon",
         ],
     ),
     (
@@ -399,7 +410,8 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
         &[
             "bonjour", "bonsoir", "salut", "coucou", "jai", "une", "question", "pouvez", "vous",
             "maider", "aider", "m", "merci", "svp", "oui", "non", "daccord", "quelquun", "il", "y",
-            "a",
+            "a", "je", "ne", "sais", "pas", "aucune", "idee", "me", "souviens", "plus", "desole",
+            "desolee",
         ],
     ),
     (
@@ -430,6 +442,13 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "oke",
             "iemand",
             "daar",
+            "weet",
+            "niet",
+            "geen",
+            "idee",
+            "flauw",
+            "het",
+            "sorry",
         ],
     ),
 ];

@@ -268,14 +268,19 @@ impl<'a> Turn<'a> {
             self.state.waiting = None;
             return false;
         };
-        self.action = Action::Flow;
-        self.flow = Some(flow.name.clone());
         self.state.waiting = None;
         let answer = self.inbound.text.trim();
         let value = match &ask.validator {
             Some(validator) => validator.check(answer),
             None => (!answer.is_empty()).then(|| answer.to_string()),
         };
+        if value.is_none() && self.asks_something_else() {
+            // Not an answer but another question ("I want to cancel my order" while asked
+            // for an order number): the flow gives way and the question is handled as new.
+            return false;
+        }
+        self.action = Action::Flow;
+        self.flow = Some(flow.name.clone());
         match value {
             Some(value) => {
                 self.state.slots.insert(ask.slot.clone(), value);
@@ -299,6 +304,37 @@ impl<'a> Turn<'a> {
             }
         }
         true
+    }
+
+    /// Whether a message that does not answer the waiting step is a question of its own:
+    /// it starts another flow, or the help center answers it with confidence.
+    fn asks_something_else(&self) -> bool {
+        let content = self.content;
+        if locale::is_small_talk(&self.inbound.text) {
+            // "I don't know", "no idea": a reply to the question, not another one.
+            return false;
+        }
+        if content
+            .triggers
+            .find(
+                &content.flows,
+                &self.inbound.text,
+                self.message_language(),
+                &[Scope::Idle],
+            )
+            .is_some()
+        {
+            return true;
+        }
+        let thresholds = content.settings.thresholds_for(&self.locale);
+        content
+            .help_center
+            .search(self.language, &self.inbound.text, 1)
+            .first()
+            .is_some_and(|top| {
+                let article = content.help_center.article(top.article);
+                top.confidence >= article.threshold.unwrap_or(thresholds.answer)
+            })
     }
 
     /// Runs steps from `start` until the flow asks, hands off, or ends.
