@@ -394,15 +394,76 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "sure",
             "sorry",
             "remember",
+            "thats",
+            "all",
+            "so",
+            "much",
+            "very",
+            "it",
+            "that",
+            "was",
+            "got",
+            "great",
+            "perfect",
+            "awesome",
+            "cool",
+            "bye",
+            "goodbye",
+            "cheers",
+            "thx",
+            "helpful",
+            "for",
+            "your",
         ],
     ),
     (
         Language::Es,
         &[
-            "hola", "buenos", "buenas", "dias", "tardes", "noches", "tengo", "una", "pregunta",
-            "puedes", "puede", "ayudarme", "ayuda", "me", "por", "favor", "gracias", "vale", "si",
-            "no", "alguien", "hay", "se", "lo", "ni", "idea", "recuerdo", "estoy", "seguro",
-            "segura", "perdon",
+            "hola",
+            "buenos",
+            "buenas",
+            "dias",
+            "tardes",
+            "noches",
+            "tengo",
+            "una",
+            "pregunta",
+            "puedes",
+            "puede",
+            "ayudarme",
+            "ayuda",
+            "me",
+            "por",
+            "favor",
+            "gracias",
+            "vale",
+            "si",
+            "no",
+            "alguien",
+            "hay",
+            "se",
+            "lo",
+            "ni",
+            "idea",
+            "recuerdo",
+            "estoy",
+            "seguro",
+            "segura",
+            "perdon",
+            "muchas",
+            "muchisimas",
+            "adios",
+            "hasta",
+            "luego",
+            "eso",
+            "es",
+            "todo",
+            "perfecto",
+            "genial",
+            "muy",
+            "amable",
+            "tu",
+            "su",
         ],
     ),
     (
@@ -411,7 +472,8 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "bonjour", "bonsoir", "salut", "coucou", "jai", "une", "question", "pouvez", "vous",
             "maider", "aider", "m", "merci", "svp", "oui", "non", "daccord", "quelquun", "il", "y",
             "a", "je", "ne", "sais", "pas", "aucune", "idee", "me", "souviens", "plus", "desole",
-            "desolee",
+            "desolee", "beaucoup", "au", "revoir", "cest", "tout", "parfait", "super", "genial",
+            "bonne", "journee", "pour", "votre", "aide", "ca", "bien",
         ],
     ),
     (
@@ -449,6 +511,24 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "flauw",
             "het",
             "sorry",
+            "dankjewel",
+            "dankuwel",
+            "wel",
+            "doei",
+            "dag",
+            "tot",
+            "ziens",
+            "top",
+            "perfect",
+            "super",
+            "dat",
+            "was",
+            "alles",
+            "fijn",
+            "prima",
+            "voor",
+            "de",
+            "hulp",
         ],
     ),
 ];
@@ -464,12 +544,70 @@ const GREETINGS: [(Language, &[&str]); 4] = [
     ),
 ];
 
+/// Words that thank or take leave: a message of small talk with one of them closes the
+/// conversation ("thanks, that's all", "merci beaucoup", "top, bedankt").
+const THANKS: [&str; 20] = [
+    "thanks",
+    "thank",
+    "thx",
+    "cheers",
+    "bye",
+    "goodbye",
+    "gracias",
+    "adios",
+    "merci",
+    "revoir",
+    "bedankt",
+    "dank",
+    "dankjewel",
+    "dankuwel",
+    "doei",
+    "ziens",
+    "helpful",
+    "amable",
+    "great",
+    "perfect",
+];
+
+/// What a message made only of small talk says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmallTalk {
+    /// Thanks or goodbye, perhaps with filler.
+    Thanks,
+    /// A greeting, perhaps with filler ("hello, I have a question").
+    Greeting,
+    /// Only filler ("ok", "I don't know", "no idea").
+    Filler,
+}
+
 /// Whether the text is only greetings and filler ("Hello, I have a question", "buenos días").
 pub fn is_small_talk(text: &str) -> bool {
+    small_talk(text).is_some()
+}
+
+/// What the text says when it is made only of small-talk words; `None` when it says anything
+/// else.
+pub fn small_talk(text: &str) -> Option<SmallTalk> {
     let folded = crate::text::fold(text);
-    let mut words = folded.split(' ').filter(|w| !w.is_empty()).peekable();
-    words.peek().is_some()
-        && words.all(|word| SMALL_TALK.iter().any(|(_, list)| list.contains(&word)))
+    let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+    let known = |word: &&str| SMALL_TALK.iter().any(|(_, list)| list.contains(word));
+    if words.is_empty() || !words.iter().all(known) {
+        return None;
+    }
+    let greets = |word: &&str| {
+        GREETINGS.iter().any(|(_, list)| list.contains(word))
+            || matches!(
+                *word,
+                "morning" | "afternoon" | "evening" | "dias" | "tardes" | "noches"
+            )
+    };
+    Some(if words.iter().any(|word| THANKS.contains(word)) {
+        SmallTalk::Thanks
+    } else if words.iter().any(greets) {
+        SmallTalk::Greeting
+    } else {
+        SmallTalk::Filler
+    })
 }
 
 /// The language a greeting in the text belongs to, among `candidates`, when exactly one does.

@@ -564,9 +564,9 @@ impl<'a> Turn<'a> {
         let answer_threshold = article.threshold.unwrap_or(thresholds.answer);
         if top.confidence >= answer_threshold {
             self.answer_with(top.article, Some(top.confidence));
-        } else if locale::is_small_talk(&self.inbound.text) {
-            // Greetings and filler with no article for them: ask what the question is.
-            self.miss_without_match();
+        } else if let Some(kind) = locale::small_talk(&self.inbound.text) {
+            // Thanks, greetings and filler with no article for them.
+            self.reply_to_small_talk(kind);
         } else if top.confidence >= thresholds.suggest {
             if self.state.misses >= 1 {
                 let queue = self.queue_for_article(top.article);
@@ -621,6 +621,24 @@ impl<'a> Turn<'a> {
             .collect();
         self.extra.insert("suggestions", Value::Array(list));
         self.say("suggest", ReplyKind::Suggestions);
+    }
+
+    /// Thanks or a greeting start the content's `thanks` or `greeting` flow when it has one
+    /// (a thank-you is not a question to hand off); anything else, or content without such a
+    /// flow, is asked to say more.
+    fn reply_to_small_talk(&mut self, kind: locale::SmallTalk) {
+        let name = match kind {
+            locale::SmallTalk::Thanks => "thanks",
+            locale::SmallTalk::Greeting => "greeting",
+            locale::SmallTalk::Filler => "",
+        };
+        match self.content.flows.index(name) {
+            Some(flow) => {
+                self.confidence = None;
+                self.start_flow(flow, BTreeMap::new());
+            }
+            None => self.miss_without_match(),
+        }
     }
 
     /// Nothing to search for ("?", "hello", an emoji): ask to rephrase; twice in a row, hand off.
