@@ -274,9 +274,12 @@ impl<'a> Turn<'a> {
             Some(validator) => validator.check(answer),
             None => (!answer.is_empty()).then(|| answer.to_string()),
         };
-        if value.is_none() && self.asks_something_else() {
+        let takes_a_value = ask.validator.as_ref().is_some_and(|v| v.expects_a_value());
+        if value.is_none() && takes_a_value && self.asks_something_else() {
             // Not an answer but another question ("I want to cancel my order" while asked
             // for an order number): the flow gives way and the question is handled as new.
+            // Only where the answer is a value: a reason in words is an answer even when
+            // the step's choices do not list it.
             return false;
         }
         self.action = Action::Flow;

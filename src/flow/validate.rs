@@ -24,6 +24,16 @@ pub enum Validator {
 }
 
 impl Validator {
+    /// Whether a valid answer is a value (an order number, an email address, a number) rather
+    /// than words: a sentence that fails such a step may be another question; one that fails a
+    /// choice in words ("I don't like it" for "why are you returning it?") is still an answer.
+    pub fn expects_a_value(&self) -> bool {
+        matches!(
+            self,
+            Validator::Email | Validator::Phone | Validator::Number { .. } | Validator::Regex(_)
+        )
+    }
+
     pub fn compile(spec: &ValidatorSpec) -> Result<Validator, String> {
         let mut chosen = Vec::new();
         if spec.email == Some(true) {
