@@ -565,9 +565,18 @@ impl<'a> Turn<'a> {
         };
         let article = self.content.help_center.article(top.article);
         let answer_threshold = article.threshold.unwrap_or(thresholds.answer);
-        if top.confidence >= answer_threshold {
+        let small_talk = locale::small_talk(&self.inbound.text);
+        // Small talk ("thanks", "I don't know") is answered only by an article about small
+        // talk, one with such a question: "weet ik niet" shares "weet" with "Hoe weet ik
+        // wanneer mijn pakket komt?", and that is no reason to explain parcel tracking.
+        let about_small_talk = || {
+            std::iter::once(&article.title)
+                .chain(&article.questions)
+                .any(|question| locale::is_small_talk(question))
+        };
+        if top.confidence >= answer_threshold && (small_talk.is_none() || about_small_talk()) {
             self.answer_with(top.article, Some(top.confidence));
-        } else if let Some(kind) = locale::small_talk(&self.inbound.text) {
+        } else if let Some(kind) = small_talk {
             // Thanks, greetings and filler with no article for them.
             self.reply_to_small_talk(kind);
         } else if top.confidence >= thresholds.suggest {
