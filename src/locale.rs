@@ -414,6 +414,8 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "helpful",
             "for",
             "your",
+            "in",
+            "advance",
         ],
     ),
     (
@@ -473,7 +475,7 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "maider", "aider", "m", "merci", "svp", "oui", "non", "daccord", "quelquun", "il", "y",
             "a", "je", "ne", "sais", "pas", "aucune", "idee", "me", "souviens", "plus", "desole",
             "desolee", "beaucoup", "au", "revoir", "cest", "tout", "parfait", "super", "genial",
-            "bonne", "journee", "pour", "votre", "aide", "ca", "bien",
+            "bonne", "journee", "pour", "votre", "aide", "ca", "bien", "davance",
         ],
     ),
     (
@@ -529,6 +531,7 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "voor",
             "de",
             "hulp",
+            "alvast",
         ],
     ),
 ];
@@ -569,6 +572,194 @@ const THANKS: [&str; 20] = [
     "perfect",
 ];
 
+/// Words of an opening ("Hi there,", "Buenos días, tengo una pregunta:", "Hoi team,"), folded.
+const OPENING: [&str; 50] = [
+    "hello",
+    "hi",
+    "hey",
+    "there",
+    "good",
+    "morning",
+    "afternoon",
+    "evening",
+    "dear",
+    "team",
+    "i",
+    "have",
+    "a",
+    "question",
+    "quick",
+    "can",
+    "could",
+    "you",
+    "help",
+    "me",
+    "please",
+    "ok",
+    "okay",
+    "thanks",
+    "thank",
+    "but",
+    "hola",
+    "buenos",
+    "buenas",
+    "dias",
+    "tardes",
+    "noches",
+    "tengo",
+    "una",
+    "pregunta",
+    "bonjour",
+    "bonsoir",
+    "salut",
+    "coucou",
+    "jai",
+    "une",
+    "hallo",
+    "hoi",
+    "goedemorgen",
+    "goedemiddag",
+    "goedenavond",
+    "beste",
+    "ik",
+    "heb",
+    "vraag",
+];
+/// Words that make a run of opening words an opening: a greeting or "I have a question".
+const OPENING_CORE: [&str; 23] = [
+    "hello",
+    "hi",
+    "hey",
+    "morning",
+    "afternoon",
+    "evening",
+    "question",
+    "thanks",
+    "thank",
+    "hola",
+    "buenos",
+    "buenas",
+    "pregunta",
+    "bonjour",
+    "bonsoir",
+    "salut",
+    "coucou",
+    "hallo",
+    "hoi",
+    "goedemorgen",
+    "goedemiddag",
+    "goedenavond",
+    "vraag",
+];
+/// Words of a closing ("thanks in advance", "merci d'avance", "alvast bedankt", "saludos").
+const CLOSING: [&str; 31] = [
+    "thanks",
+    "thank",
+    "you",
+    "thx",
+    "cheers",
+    "in",
+    "advance",
+    "please",
+    "regards",
+    "kind",
+    "best",
+    "gracias",
+    "de",
+    "antemano",
+    "por",
+    "favor",
+    "saludos",
+    "un",
+    "saludo",
+    "merci",
+    "davance",
+    "beaucoup",
+    "svp",
+    "cordialement",
+    "bedankt",
+    "alvast",
+    "dank",
+    "je",
+    "wel",
+    "groeten",
+    "groet",
+];
+/// Words that make a run of closing words a closing.
+const CLOSING_CORE: [&str; 12] = [
+    "thanks",
+    "thank",
+    "thx",
+    "cheers",
+    "regards",
+    "gracias",
+    "saludos",
+    "merci",
+    "cordialement",
+    "bedankt",
+    "dank",
+    "groeten",
+];
+
+/// The question inside a message, without an opening greeting or a closing thanks: "Hola,
+/// buenos días. No me ha llegado el paquete, gracias" → "No me ha llegado el paquete". A
+/// greeting or thanks says nothing about which article answers, and on a short question it
+/// outweighs the words that do. A message with nothing else is returned whole.
+pub fn question_part(text: &str) -> &str {
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut start = None;
+    for (index, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
+        let in_word = index < text.len() && (c.is_alphanumeric() || c == '\'' || c == '’');
+        match (in_word, start) {
+            (true, None) => start = Some(index),
+            (false, Some(from)) => {
+                spans.push((from, index));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    // Folded only as far as the opening and the closing go: most messages have neither,
+    // and stop at their first word.
+    let fold = |&(from, to): &(usize, usize)| crate::text::fold(&text[from..to]);
+    let run = |words: &mut dyn Iterator<Item = &(usize, usize)>, all: &[&str], core: &[&str]| {
+        let mut length = 0;
+        let mut has_core = false;
+        for word in words {
+            let word = fold(word);
+            if !all.contains(&word.as_str()) {
+                break;
+            }
+            has_core |= core.contains(&word.as_str());
+            length += 1;
+        }
+        if has_core {
+            length
+        } else {
+            0
+        }
+    };
+    let first = run(&mut spans.iter(), &OPENING, &OPENING_CORE);
+    let last = spans.len() - run(&mut spans[first..].iter().rev(), &CLOSING, &CLOSING_CORE);
+    if first == 0 && last == spans.len() {
+        return text;
+    }
+    let middle = &spans[first..last];
+    let says_more = middle.iter().any(|span| {
+        let word = fold(span);
+        !SMALL_TALK
+            .iter()
+            .any(|(_, list)| list.contains(&word.as_str()))
+    });
+    match (middle.first(), middle.last()) {
+        (Some(from), Some(to)) if says_more => &text[from.0..to.1],
+        _ => text,
+    }
+}
+
 /// What a message made only of small talk says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SmallTalk {
@@ -588,10 +779,22 @@ pub fn is_small_talk(text: &str) -> bool {
 /// What the text says when it is made only of small-talk words; `None` when it says anything
 /// else.
 pub fn small_talk(text: &str) -> Option<SmallTalk> {
-    let folded = crate::text::fold(text);
-    let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
-    let known = |word: &&str| SMALL_TALK.iter().any(|(_, list)| list.contains(word));
-    if words.is_empty() || !words.iter().all(known) {
+    // Folded a piece at a time, so that a question stops at its first word that is not
+    // small talk: every message asks this, and most say something else.
+    let mut folded_words: Vec<String> = Vec::new();
+    for piece in text.split_whitespace() {
+        for word in crate::text::fold(piece)
+            .split(' ')
+            .filter(|w| !w.is_empty())
+        {
+            if !SMALL_TALK.iter().any(|(_, list)| list.contains(&word)) {
+                return None;
+            }
+            folded_words.push(word.to_string());
+        }
+    }
+    let words: Vec<&str> = folded_words.iter().map(String::as_str).collect();
+    if words.is_empty() {
         return None;
     }
     let greets = |word: &&str| {
@@ -601,13 +804,19 @@ pub fn small_talk(text: &str) -> Option<SmallTalk> {
                 "morning" | "afternoon" | "evening" | "dias" | "tardes" | "noches"
             )
     };
-    Some(if words.iter().any(|word| THANKS.contains(word)) {
-        SmallTalk::Thanks
-    } else if words.iter().any(greets) {
-        SmallTalk::Greeting
-    } else {
-        SmallTalk::Filler
-    })
+    // "Thanks in advance" thanks for help still to come: it opens, it does not close.
+    let in_advance = words
+        .iter()
+        .any(|w| matches!(*w, "advance" | "antemano" | "davance" | "alvast"));
+    Some(
+        if !in_advance && words.iter().any(|word| THANKS.contains(word)) {
+            SmallTalk::Thanks
+        } else if in_advance || words.iter().any(greets) {
+            SmallTalk::Greeting
+        } else {
+            SmallTalk::Filler
+        },
+    )
 }
 
 /// The language a greeting in the text belongs to, among `candidates`, when exactly one does.

@@ -330,14 +330,10 @@ impl<'a> Turn<'a> {
             return true;
         }
         let thresholds = content.settings.thresholds_for(&self.locale);
-        content
-            .help_center
-            .search(self.language, &self.inbound.text, 1)
-            .first()
-            .is_some_and(|top| {
-                let article = content.help_center.article(top.article);
-                top.confidence >= article.threshold.unwrap_or(thresholds.answer)
-            })
+        self.help_center_hits(1).first().is_some_and(|top| {
+            let article = content.help_center.article(top.article);
+            top.confidence >= article.threshold.unwrap_or(thresholds.answer)
+        })
     }
 
     /// Runs steps from `start` until the flow asks, hands off, or ends.
@@ -539,10 +535,7 @@ impl<'a> Turn<'a> {
     fn search_help_center(&mut self) {
         let settings = &self.content.settings;
         let thresholds = settings.thresholds_for(&self.locale);
-        self.hits =
-            self.content
-                .help_center
-                .search(self.language, &self.inbound.text, SUGGESTIONS.max(5));
+        self.hits = self.help_center_hits(SUGGESTIONS.max(5));
         let top_confidence = self.hits.first().map_or(0.0, |h| h.confidence);
 
         // A flow whose example phrases match better than any article starts instead.
@@ -590,6 +583,28 @@ impl<'a> Turn<'a> {
             self.miss_without_match();
         } else {
             self.hand_off(None, Priority::Normal, "low_confidence", None);
+        }
+    }
+
+    /// The help center's best articles for the message. A message that opens with a
+    /// greeting or closes with thanks is searched without them too ("Hola, buenos días. No
+    /// me ha llegado el paquete" as "No me ha llegado el paquete"), and the surer reading
+    /// wins: the greeting says nothing about the article on most help centers, but is the
+    /// question on one with an article for thanks.
+    fn help_center_hits(&self, limit: usize) -> Vec<Hit> {
+        let help_center = &self.content.help_center;
+        let text = self.inbound.text.as_str();
+        let whole = help_center.search(self.language, text, limit);
+        let question = locale::question_part(text);
+        if question.len() == text.len() {
+            return whole;
+        }
+        let part = help_center.search(self.language, question, limit);
+        let top = |hits: &[Hit]| hits.first().map_or(0.0, |h| h.confidence);
+        if top(&part) > top(&whole) {
+            part
+        } else {
+            whole
         }
     }
 

@@ -815,3 +815,46 @@ fn an_article_without_questions_is_reported() {
     assert!(article.is_none(), "an article needs at least one question");
     assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
 }
+
+/// The question inside a message: an opening greeting and a closing thanks come off, the
+/// words in between stay as written; anything else, including hostile text, comes back whole.
+#[test]
+fn the_question_part_leaves_out_greetings_and_thanks_only() {
+    use firstline::locale::question_part;
+    let cases = [
+        (
+            "Hola, buenos días. No me ha llegado el paquete, gracias",
+            "No me ha llegado el paquete",
+        ),
+        (
+            "Hi there! How much does shipping cost?",
+            "How much does shipping cost",
+        ),
+        (
+            "Bonjour, je n'ai pas reçu mon colis. Merci d'avance !",
+            "je n'ai pas reçu mon colis",
+        ),
+        (
+            "Hoi team, waar is mijn pakket? Alvast bedankt",
+            "waar is mijn pakket",
+        ),
+        // No greeting: "I have a" opens many questions and stays.
+        ("I have a damaged item", "I have a damaged item"),
+        // "please" alone is part of the request.
+        (
+            "organize my photos by date please",
+            "organize my photos by date please",
+        ),
+        // Nothing but small talk: the whole message, for the small-talk replies.
+        ("Hello, thanks in advance", "Hello, thanks in advance"),
+        ("", ""),
+        ("?!…", "?!…"),
+        ("👋 hi", "👋 hi"),
+        ("hi 💥💥", "hi 💥💥"),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(question_part(text), expected, "{text:?}");
+    }
+    let long = format!("hello {}", "where is my parcel ".repeat(5_000));
+    assert!(question_part(&long).starts_with("where is my parcel"));
+}
