@@ -781,7 +781,7 @@ pub fn is_small_talk(text: &str) -> bool {
 pub fn small_talk(text: &str) -> Option<SmallTalk> {
     // Folded a piece at a time, so that a question stops at its first word that is not
     // small talk: every message asks this, and most say something else.
-    let mut folded_words: Vec<String> = Vec::new();
+    let mut words: Vec<String> = Vec::new();
     for piece in text.split_whitespace() {
         for word in crate::text::fold(piece)
             .split(' ')
@@ -790,26 +790,27 @@ pub fn small_talk(text: &str) -> Option<SmallTalk> {
             if !SMALL_TALK.iter().any(|(_, list)| list.contains(&word)) {
                 return None;
             }
-            folded_words.push(word.to_string());
+            words.push(word.to_string());
         }
     }
-    let words: Vec<&str> = folded_words.iter().map(String::as_str).collect();
     if words.is_empty() {
         return None;
     }
-    let greets = |word: &&str| {
-        GREETINGS.iter().any(|(_, list)| list.contains(word))
+    let greets = |word: &String| {
+        GREETINGS
+            .iter()
+            .any(|(_, list)| list.contains(&word.as_str()))
             || matches!(
-                *word,
+                word.as_str(),
                 "morning" | "afternoon" | "evening" | "dias" | "tardes" | "noches"
             )
     };
     // "Thanks in advance" thanks for help still to come: it opens, it does not close.
     let in_advance = words
         .iter()
-        .any(|w| matches!(*w, "advance" | "antemano" | "davance" | "alvast"));
+        .any(|w| matches!(w.as_str(), "advance" | "antemano" | "davance" | "alvast"));
     Some(
-        if !in_advance && words.iter().any(|word| THANKS.contains(word)) {
+        if !in_advance && words.iter().any(|word| THANKS.contains(&word.as_str())) {
             SmallTalk::Thanks
         } else if in_advance || words.iter().any(greets) {
             SmallTalk::Greeting

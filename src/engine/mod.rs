@@ -655,11 +655,11 @@ impl<'a> Turn<'a> {
     /// flow, is asked to say more.
     fn reply_to_small_talk(&mut self, kind: locale::SmallTalk) {
         let name = match kind {
-            locale::SmallTalk::Thanks => "thanks",
-            locale::SmallTalk::Greeting => "greeting",
-            locale::SmallTalk::Filler => "",
+            locale::SmallTalk::Thanks => Some("thanks"),
+            locale::SmallTalk::Greeting => Some("greeting"),
+            locale::SmallTalk::Filler => None,
         };
-        match self.content.flows.index(name) {
+        match name.and_then(|name| self.content.flows.index(name)) {
             Some(flow) => {
                 self.confidence = None;
                 self.start_flow(flow, BTreeMap::new());
