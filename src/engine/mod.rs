@@ -680,12 +680,11 @@ impl<'a> Turn<'a> {
         self.run_passive_flow("didnt_understand", ReplyKind::Fallback);
     }
 
-    /// Small talk, or short text whose words the help center has never seen: too vague to
-    /// hand off on.
+    /// Short text whose words the help center has never seen: too vague to hand off on.
+    /// (Small talk is told apart before this is asked.)
     fn is_vague(&self) -> bool {
         let words = self.inbound.text.split_whitespace().count();
-        locale::is_small_talk(&self.inbound.text)
-            || (words <= 3 && self.hits.iter().all(|h| h.matched_terms.is_empty()))
+        words <= 3 && self.hits.iter().all(|h| h.matched_terms.is_empty())
     }
 
     fn queue_for_article(&self, article_index: usize) -> Option<String> {
