@@ -151,7 +151,7 @@ impl Service {
                     .map(|reply| bot_message(reply, &decision)),
             );
             let deliveries = self
-                .deliveries(request, &state, &decision, &messages, now)
+                .deliveries(request, record.is_some(), &state, &decision, &messages, now)
                 .await?;
             let turn = TurnWrite {
                 channel: request.channel.clone(),
@@ -184,6 +184,7 @@ impl Service {
     async fn deliveries(
         &self,
         request: &MessageRequest,
+        stored_before: bool,
         before: &ConversationState,
         decision: &Decision,
         this_turn: &[NewMessage],
@@ -191,14 +192,20 @@ impl Service {
     ) -> Result<Vec<NewDelivery>, StoreError> {
         let conversation = json!({"channel": request.channel, "id": request.conversation_id});
         if let Some(handoff) = &decision.handoff {
-            let mut transcript = self
-                .store
-                .history(
-                    &request.channel,
-                    &request.conversation_id,
-                    TRANSCRIPT_MESSAGES,
-                )
-                .await?;
+            // A conversation without a record has no stored messages: a message is only ever
+            // written together with its conversation's record (a first message that is
+            // handed off, such as "I want to talk to a person", needs no read).
+            let mut transcript = if stored_before {
+                self.store
+                    .history(
+                        &request.channel,
+                        &request.conversation_id,
+                        TRANSCRIPT_MESSAGES,
+                    )
+                    .await?
+            } else {
+                Vec::new()
+            };
             let base = transcript.last().map_or(0, |m| m.seq);
             transcript.extend(this_turn.iter().enumerate().map(|(i, m)| MessageRecord {
                 seq: base + 1 + i as i64,
