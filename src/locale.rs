@@ -409,6 +409,7 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "cool",
             "bye",
             "goodbye",
+            "ciao",
             "cheers",
             "thx",
             "helpful",
@@ -547,29 +548,43 @@ const GREETINGS: [(Language, &[&str]); 4] = [
     ),
 ];
 
-/// Words that thank or take leave: a message of small talk with one of them closes the
-/// conversation ("thanks, that's all", "merci beaucoup", "top, bedankt").
-const THANKS: [&str; 20] = [
+/// Words that thank: a message of small talk with one of them closes the conversation
+/// ("thanks, that's all", "merci beaucoup", "top, bedankt").
+const THANKS: [&str; 16] = [
     "thanks",
     "thank",
     "thx",
     "cheers",
-    "bye",
-    "goodbye",
     "gracias",
-    "adios",
     "merci",
-    "revoir",
     "bedankt",
     "dank",
     "dankjewel",
     "dankuwel",
-    "doei",
-    "ziens",
     "helpful",
     "amable",
     "great",
     "perfect",
+    "parfait",
+    "perfecto",
+];
+
+/// Words that take leave ("bye", "hasta luego", "au revoir", "tot ziens"): without thanks, a
+/// message of small talk with one of them says goodbye.
+const GOODBYES: [&str; 8] = [
+    "bye", "goodbye", "ciao", "adios", "luego", "revoir", "doei", "ziens",
+];
+
+/// Words that thank or take leave in one language only, and so tell it when nothing else
+/// does ("adiós", "doei").
+const CLOSINGS: [(Language, &[&str]); 4] = [
+    (Language::En, &["thanks", "thank", "thx", "goodbye"]),
+    (Language::Es, &["gracias", "adios"]),
+    (Language::Fr, &["merci", "revoir"]),
+    (
+        Language::Nl,
+        &["bedankt", "dankjewel", "dankuwel", "doei", "ziens"],
+    ),
 ];
 
 /// Words of an opening ("Hi there,", "Buenos días, tengo una pregunta:", "Hoi team,"), folded.
@@ -763,8 +778,10 @@ pub fn question_part(text: &str) -> &str {
 /// What a message made only of small talk says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SmallTalk {
-    /// Thanks or goodbye, perhaps with filler.
+    /// Thanks, perhaps with a goodbye or filler ("thanks, bye").
     Thanks,
+    /// A goodbye without thanks, perhaps with filler ("ok bye", "tot ziens").
+    Goodbye,
     /// A greeting, perhaps with filler ("hello, I have a question").
     Greeting,
     /// Only filler ("ok", "I don't know", "no idea").
@@ -812,6 +829,8 @@ pub fn small_talk(text: &str) -> Option<SmallTalk> {
     Some(
         if !in_advance && words.iter().any(|word| THANKS.contains(&word.as_str())) {
             SmallTalk::Thanks
+        } else if !in_advance && words.iter().any(|word| GOODBYES.contains(&word.as_str())) {
+            SmallTalk::Goodbye
         } else if in_advance || words.iter().any(greets) {
             SmallTalk::Greeting
         } else {
@@ -822,9 +841,24 @@ pub fn small_talk(text: &str) -> Option<SmallTalk> {
 
 /// The language a greeting in the text belongs to, among `candidates`, when exactly one does.
 pub fn greeting_language(text: &str, candidates: &[Language]) -> Option<Language> {
+    word_language(&GREETINGS, text, candidates)
+}
+
+/// The language a thanks or a goodbye in the text belongs to ("gracias", "doei"), among
+/// `candidates`, when exactly one does. Weaker than a greeting: customers thank in English
+/// in any language, so this only decides when nothing else is known.
+pub fn closing_language(text: &str, candidates: &[Language]) -> Option<Language> {
+    word_language(&CLOSINGS, text, candidates)
+}
+
+fn word_language(
+    lists: &[(Language, &[&str])],
+    text: &str,
+    candidates: &[Language],
+) -> Option<Language> {
     let folded = crate::text::fold(text);
     let mut found = folded.split(' ').filter_map(|word| {
-        GREETINGS
+        lists
             .iter()
             .find(|(language, list)| candidates.contains(language) && list.contains(&word))
             .map(|(language, _)| *language)

@@ -226,6 +226,9 @@ impl<'a> Turn<'a> {
                 // A clear detection wins over memory: customers switch language.
                 detected().or(remembered)
             })
+            .or_else(|| {
+                locale::closing_language(&self.inbound.text, &languages).map(Locale::from_language)
+            })
             .unwrap_or_else(|| settings.default_locale.clone());
         let default_language = settings.default_locale.language().unwrap_or(Language::En);
         self.language = locale
@@ -650,16 +653,18 @@ impl<'a> Turn<'a> {
         self.say("suggest", ReplyKind::Suggestions);
     }
 
-    /// Thanks or a greeting start the content's `thanks` or `greeting` flow when it has one
-    /// (a thank-you is not a question to hand off); anything else, or content without such a
-    /// flow, is asked to say more.
+    /// Thanks, a goodbye or a greeting start the content's `thanks`, `goodbye` or `greeting`
+    /// flow when it has one (a thank-you is not a question to hand off; content without a
+    /// `goodbye` flow answers a goodbye with `thanks`); anything else, or content without
+    /// such a flow, is asked to say more.
     fn reply_to_small_talk(&mut self, kind: locale::SmallTalk) {
-        let name = match kind {
-            locale::SmallTalk::Thanks => Some("thanks"),
-            locale::SmallTalk::Greeting => Some("greeting"),
-            locale::SmallTalk::Filler => None,
+        let names: &[&str] = match kind {
+            locale::SmallTalk::Thanks => &["thanks"],
+            locale::SmallTalk::Goodbye => &["goodbye", "thanks"],
+            locale::SmallTalk::Greeting => &["greeting"],
+            locale::SmallTalk::Filler => &[],
         };
-        match name.and_then(|name| self.content.flows.index(name)) {
+        match names.iter().find_map(|name| self.content.flows.index(name)) {
             Some(flow) => {
                 self.confidence = None;
                 self.start_flow(flow, BTreeMap::new());

@@ -474,11 +474,13 @@ fn the_language_is_the_given_locale_else_detected_else_the_default() {
     assert_eq!(detect("Combien coûte la livraison ?", None), "fr");
     assert_eq!(detect("Hoe lang duurt de levering?", None), "nl");
     assert_eq!(detect("How long does delivery take?", None), "en");
-    // Short texts do not guess wildly; a greeting tells its language.
+    // Short texts do not guess wildly; a greeting, a thanks or a goodbye tells its language.
     assert_eq!(detect("ok", None), "en");
-    assert_eq!(detect("gracias", None), "en");
+    assert_eq!(detect("gracias", None), "es");
     assert_eq!(detect("hola", None), "es");
     assert_eq!(detect("Bonjour !", None), "fr");
+    assert_eq!(detect("doei", None), "nl");
+    assert_eq!(detect("bye", None), "en");
     // A given locale wins, and a regional one keeps its region.
     assert_eq!(
         detect("How long does delivery take?", Some("es-MX")),

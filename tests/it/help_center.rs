@@ -858,3 +858,29 @@ fn the_question_part_leaves_out_greetings_and_thanks_only() {
     let long = format!("hello {}", "where is my parcel ".repeat(5_000));
     assert!(question_part(&long).starts_with("where is my parcel"));
 }
+
+/// Small talk is told apart by what it says: thanks (even with a goodbye), a goodbye alone, a
+/// greeting, or filler; anything with another word is not small talk.
+#[test]
+fn small_talk_tells_thanks_goodbyes_greetings_and_filler_apart() {
+    use firstline::locale::{small_talk, SmallTalk};
+    let cases = [
+        ("thanks, that's all", Some(SmallTalk::Thanks)),
+        ("thanks, bye", Some(SmallTalk::Thanks)),
+        ("merci, au revoir", Some(SmallTalk::Thanks)),
+        ("ok bye", Some(SmallTalk::Goodbye)),
+        ("adiós, hasta luego", Some(SmallTalk::Goodbye)),
+        ("au revoir", Some(SmallTalk::Goodbye)),
+        ("doei", Some(SmallTalk::Goodbye)),
+        ("tot ziens", Some(SmallTalk::Goodbye)),
+        ("hello, thanks in advance", Some(SmallTalk::Greeting)),
+        ("buenos días", Some(SmallTalk::Greeting)),
+        ("I don't know", Some(SmallTalk::Filler)),
+        ("bye, where is my parcel", None),
+        ("", None),
+        ("👋", None),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(small_talk(text), expected, "{text:?}");
+    }
+}
