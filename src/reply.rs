@@ -90,7 +90,9 @@ impl Templates {
 
     /// Renders `name` in the first locale of `chain` that has it. `None` when no locale has
     /// it or rendering failed (content checks make both impossible for shipped content).
-    pub fn render(&self, chain: &[Locale], name: &str, data: &Value, html: bool) -> Option<String> {
+    /// Renders `name` in the first locale of `chain` that has it. The data is taken, not
+    /// borrowed: handlebars would otherwise copy it whole into its context on every render.
+    pub fn render(&self, chain: &[Locale], name: &str, data: Value, html: bool) -> Option<String> {
         let registries = chain.iter().find_map(|locale| {
             self.by_locale
                 .get(locale)
@@ -101,7 +103,7 @@ impl Templates {
         } else {
             &registries.plain
         };
-        match registry.render(name, data) {
+        match registry.render_with_context(name, &handlebars::Context::from(data)) {
             Ok(text) => Some(text.trim().to_string()),
             Err(error) => {
                 tracing::error!(template = name, error = %error, "template failed to render");

@@ -781,7 +781,7 @@ impl<'a> Turn<'a> {
         match self
             .content
             .templates
-            .render(&self.chain, template, &data, html)
+            .render(&self.chain, template, data, html)
         {
             Some(text) if !text.is_empty() => self.replies.push(Reply { text, kind }),
             Some(_) => {}

@@ -91,7 +91,7 @@ fn the_fallback_chain_goes_from_region_to_language_to_default() {
 fn rendering_uses_the_most_specific_locale_that_has_the_template() {
     let templates = fallback_templates();
     let chain = locale("es-MX").fallback_chain(&locale("en"));
-    let render = |name| templates.render(&chain, name, &data(), false);
+    let render = |name| templates.render(&chain, name, data(), false);
     assert_eq!(render("greeting").as_deref(), Some("Qué onda"));
     assert_eq!(render("help").as_deref(), Some("Ayuda"));
     assert_eq!(render("goodbye").as_deref(), Some("Goodbye"));
@@ -104,14 +104,14 @@ fn another_region_of_the_same_language_falls_back_to_the_language() {
     let chain = locale("es-AR").fallback_chain(&locale("en"));
     assert_eq!(
         templates
-            .render(&chain, "greeting", &data(), false)
+            .render(&chain, "greeting", data(), false)
             .as_deref(),
         Some("Hola")
     );
     let chain = locale("fr").fallback_chain(&locale("en"));
     assert_eq!(
         templates
-            .render(&chain, "greeting", &data(), false)
+            .render(&chain, "greeting", data(), false)
             .as_deref(),
         Some("Hello")
     );
@@ -140,11 +140,11 @@ fn html_rendering_escapes_variables_and_plain_rendering_does_not() {
     );
     let chain = [locale("en")];
     assert_eq!(
-        templates.render(&chain, "hello", &data(), true).as_deref(),
+        templates.render(&chain, "hello", data(), true).as_deref(),
         Some("Hi &lt;b&gt;Ann &amp; Bob&lt;/b&gt;, welcome to Maple &amp; Moss")
     );
     assert_eq!(
-        templates.render(&chain, "hello", &data(), false).as_deref(),
+        templates.render(&chain, "hello", data(), false).as_deref(),
         Some("Hi <b>Ann & Bob</b>, welcome to Maple & Moss")
     );
 }
@@ -157,7 +157,7 @@ fn template_text_itself_is_never_escaped() {
     );
     let chain = [locale("en")];
     assert_eq!(
-        templates.render(&chain, "bold", &data(), true).as_deref(),
+        templates.render(&chain, "bold", data(), true).as_deref(),
         Some("<b>Order</b> & more: 12345678")
     );
 }
@@ -177,7 +177,7 @@ fn rendered_text_is_trimmed() {
     let templates = templates(&[("en", "padded", "\n\n  Hello  \n\n")], &[]);
     assert_eq!(
         templates
-            .render(&[locale("en")], "padded", &data(), false)
+            .render(&[locale("en")], "padded", data(), false)
             .as_deref(),
         Some("Hello")
     );
@@ -338,7 +338,7 @@ fn partials_render_inside_the_template_that_includes_them() {
     );
     assert_eq!(
         templates
-            .render(&[locale("en")], "hello", &data(), false)
+            .render(&[locale("en")], "hello", data(), false)
             .as_deref(),
         Some("Hello!\n— Maple & Moss")
     );
@@ -466,9 +466,9 @@ fn a_broken_template_is_left_out_and_the_others_still_render() {
     );
     assert_eq!(diagnostics.len(), 1, "{diagnostics}");
     let chain = [locale("en")];
-    assert_eq!(templates.render(&chain, "broken", &data(), false), None);
+    assert_eq!(templates.render(&chain, "broken", data(), false), None);
     assert_eq!(
-        templates.render(&chain, "fine", &data(), false).as_deref(),
+        templates.render(&chain, "fine", data(), false).as_deref(),
         Some("Fine")
     );
 }
