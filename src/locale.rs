@@ -373,6 +373,7 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "could",
             "you",
             "help",
+            "need",
             "me",
             "please",
             "thanks",
@@ -435,6 +436,7 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "puede",
             "ayudarme",
             "ayuda",
+            "necesito",
             "me",
             "por",
             "favor",
@@ -475,8 +477,9 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "bonjour", "bonsoir", "salut", "coucou", "jai", "une", "question", "pouvez", "vous",
             "maider", "aider", "m", "merci", "svp", "oui", "non", "daccord", "quelquun", "il", "y",
             "a", "je", "ne", "sais", "pas", "aucune", "idee", "me", "souviens", "plus", "desole",
-            "desolee", "beaucoup", "au", "revoir", "cest", "tout", "parfait", "super", "genial",
-            "bonne", "journee", "pour", "votre", "aide", "ca", "bien", "davance",
+            "desolee", "beaucoup", "au", "revoir", "besoin", "daide", "cest", "tout", "parfait",
+            "super", "genial", "bonne", "journee", "pour", "votre", "aide", "ca", "bien",
+            "davance",
         ],
     ),
     (
@@ -532,6 +535,7 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "voor",
             "de",
             "hulp",
+            "nodig",
             "alvast",
         ],
     ),
@@ -782,7 +786,8 @@ pub enum SmallTalk {
     Thanks,
     /// A goodbye without thanks, perhaps with filler ("ok bye", "tot ziens").
     Goodbye,
-    /// A greeting, perhaps with filler ("hello, I have a question").
+    /// A greeting, or a request for help without its subject, perhaps with filler ("hello, I
+    /// have a question", "I need help").
     Greeting,
     /// Only filler ("ok", "I don't know", "no idea").
     Filler,
@@ -813,13 +818,32 @@ pub fn small_talk(text: &str) -> Option<SmallTalk> {
     if words.is_empty() {
         return None;
     }
+    // A request for help or a question without its subject ("I need help", "tengo una
+    // pregunta") opens a conversation like a greeting: it is asked what the question is.
     let greets = |word: &String| {
         GREETINGS
             .iter()
             .any(|(_, list)| list.contains(&word.as_str()))
             || matches!(
                 word.as_str(),
-                "morning" | "afternoon" | "evening" | "dias" | "tardes" | "noches"
+                "morning"
+                    | "afternoon"
+                    | "evening"
+                    | "dias"
+                    | "tardes"
+                    | "noches"
+                    | "help"
+                    | "question"
+                    | "ayuda"
+                    | "ayudarme"
+                    | "pregunta"
+                    | "aide"
+                    | "aider"
+                    | "maider"
+                    | "daide"
+                    | "vraag"
+                    | "hulp"
+                    | "helpen"
             )
     };
     // "Thanks in advance" thanks for help still to come: it opens, it does not close.

@@ -48,6 +48,8 @@ struct Turn<'a> {
     inbound: &'a Inbound,
     now: Timestamp,
     state: ConversationState,
+    /// The previous reply asked what the question is (`ConversationState::greeted`).
+    greeted_before: bool,
     locale: Locale,
     chain: Vec<Locale>,
     language: Language,
@@ -79,7 +81,11 @@ impl<'a> Turn<'a> {
             content,
             inbound,
             now,
-            state: previous.clone(),
+            state: ConversationState {
+                greeted: false,
+                ..previous.clone()
+            },
+            greeted_before: previous.greeted,
             chain: vec![default_locale.clone()],
             language: default_locale.language().unwrap_or(Language::En),
             locale: default_locale,
@@ -193,6 +199,7 @@ impl<'a> Turn<'a> {
             self.state.offered.clear();
             self.state.slots.clear();
             self.state.off_hours_notice_for = None;
+            self.greeted_before = false;
         }
         self.state.last_message_at = Some(self.now);
         new_session
@@ -658,6 +665,12 @@ impl<'a> Turn<'a> {
     /// `goodbye` flow answers a goodbye with `thanks`); anything else, or content without
     /// such a flow, is asked to say more.
     fn reply_to_small_talk(&mut self, kind: locale::SmallTalk) {
+        if kind == locale::SmallTalk::Greeting && (self.greeted_before || self.state.misses >= 1) {
+            // Asked what the question is (or to say it another way), the customer greets
+            // again ("help", "hello?"): a miss, so that such messages soon reach a person.
+            self.miss_without_match();
+            return;
+        }
         let names: &[&str] = match kind {
             locale::SmallTalk::Thanks => &["thanks"],
             locale::SmallTalk::Goodbye => &["goodbye", "thanks"],
@@ -668,6 +681,7 @@ impl<'a> Turn<'a> {
             Some(flow) => {
                 self.confidence = None;
                 self.start_flow(flow, BTreeMap::new());
+                self.state.greeted = kind == locale::SmallTalk::Greeting;
             }
             None => self.miss_without_match(),
         }

@@ -40,6 +40,10 @@ pub struct ConversationState {
     /// The opening time the customer was last told about, so the notice is not repeated.
     #[serde(default)]
     pub off_hours_notice_for: Option<Timestamp>,
+    /// The last reply asked what the question is (a greeting, "I need help"): another
+    /// message without one is a miss, not another greeting. Lasts one message.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub greeted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
