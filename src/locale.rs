@@ -890,3 +890,90 @@ fn word_language(
     let first = found.next()?;
     found.all(|other| other == first).then_some(first)
 }
+
+/// Words around a choice from a numbered list ("the second one", "option 2 please", "la
+/// segunda opción", "de tweede graag"), folded.
+const CHOICE_WORDS: [&str; 47] = [
+    "the", "one", "option", "number", "nr", "no", "please", "i", "want", "choose", "take", "id",
+    "like", "ok", "okay", "yes", "el", "la", "lo", "opcion", "numero", "por", "favor", "quiero",
+    "si", "le", "loption", "choix", "svp", "je", "veux", "prends", "oui", "de", "het", "optie",
+    "nummer", "graag", "ik", "wil", "die", "neem", "ja", "doe", "maar", "is", "it",
+];
+
+/// Ordinal and number words, folded, with the number they name ("one", "uno", "un", "een"
+/// are left out: "the first one" names one option, not two).
+const ORDINALS: [(&str, usize); 41] = [
+    ("first", 1),
+    ("second", 2),
+    ("third", 3),
+    ("fourth", 4),
+    ("fifth", 5),
+    ("two", 2),
+    ("three", 3),
+    ("four", 4),
+    ("five", 5),
+    ("primero", 1),
+    ("primera", 1),
+    ("primer", 1),
+    ("segundo", 2),
+    ("segunda", 2),
+    ("tercero", 3),
+    ("tercera", 3),
+    ("tercer", 3),
+    ("cuarto", 4),
+    ("cuarta", 4),
+    ("dos", 2),
+    ("tres", 3),
+    ("cuatro", 4),
+    ("premier", 1),
+    ("premiere", 1),
+    ("deuxieme", 2),
+    ("seconde", 2),
+    ("troisieme", 3),
+    ("quatrieme", 4),
+    ("deux", 2),
+    ("trois", 3),
+    ("quatre", 4),
+    ("eerste", 1),
+    ("tweede", 2),
+    ("derde", 3),
+    ("vierde", 4),
+    ("vijfde", 5),
+    ("twee", 2),
+    ("drie", 3),
+    ("vier", 4),
+    ("quinto", 5),
+    ("quinta", 5),
+];
+
+/// The option a reply picks from a numbered list: "2", "2.", "number 2", "#3", "the second
+/// one", "2nd", "la segunda", "le 1er", "de tweede graag". `None` when the reply says
+/// anything else, or names two options.
+pub fn choice(text: &str) -> Option<usize> {
+    let folded = crate::text::fold(text);
+    let mut picked = None;
+    for word in folded.split(' ').filter(|w| !w.is_empty()) {
+        if CHOICE_WORDS.contains(&word) {
+            continue;
+        }
+        let number = ORDINALS
+            .iter()
+            .find(|(name, _)| *name == word)
+            .map(|(_, n)| *n)
+            .or_else(|| {
+                // "2", "2nd", "3rd", "1er", "1re", "2e", "1o", "1a", "2de", "1ste".
+                let digits = word.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+                let suffix = &word[digits.len()..];
+                let known = [
+                    "", "st", "nd", "rd", "th", "er", "re", "e", "eme", "o", "a", "de", "ste",
+                ];
+                (known.contains(&suffix) && digits.len() <= 3 && !digits.is_empty())
+                    .then(|| digits.parse().ok())
+                    .flatten()
+            })?;
+        if picked.replace(number).is_some() {
+            return None;
+        }
+    }
+    picked
+}

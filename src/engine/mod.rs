@@ -508,20 +508,14 @@ impl<'a> Turn<'a> {
 
     // ---- help center -------------------------------------------------------------------
 
-    /// "2" after a "did you mean" answers with the second offered article.
+    /// "2" (or "the second one", "la segunda", "de tweede") after a "did you mean" answers
+    /// with the second offered article.
     fn pick_offered_suggestion(&mut self) -> bool {
         if self.state.offered.is_empty() {
             return false;
         }
         let offered = std::mem::take(&mut self.state.offered);
-        let choice: Option<usize> = self
-            .inbound
-            .text
-            .trim()
-            .trim_end_matches(['.', ')'])
-            .parse()
-            .ok();
-        let Some(id) = choice
+        let Some(id) = locale::choice(&self.inbound.text)
             .and_then(|n| n.checked_sub(1))
             .and_then(|i| offered.get(i))
         else {

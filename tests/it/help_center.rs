@@ -888,3 +888,35 @@ fn small_talk_tells_thanks_goodbyes_greetings_and_filler_apart() {
         assert_eq!(small_talk(text), expected, "{text:?}");
     }
 }
+
+/// A reply to a numbered list names its option by number or ordinal, in four languages;
+/// anything else, two options, or an order number is not a choice.
+#[test]
+fn a_choice_is_a_number_or_an_ordinal_in_four_languages() {
+    use firstline::locale::choice;
+    let cases = [
+        ("2", Some(2)),
+        ("2.", Some(2)),
+        ("1)", Some(1)),
+        ("#3", Some(3)),
+        ("number 2 please", Some(2)),
+        ("the first one", Some(1)),
+        ("the 2nd", Some(2)),
+        ("la segunda opción", Some(2)),
+        ("el primero", Some(1)),
+        ("le 1er", Some(1)),
+        ("la deuxième", Some(2)),
+        ("de tweede graag", Some(2)),
+        ("optie 3", Some(3)),
+        ("1 or 2", None),
+        ("the second and the third", None),
+        ("12345678", None),
+        ("where is my order", None),
+        ("", None),
+        ("2x", None),
+        ("💥", None),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(choice(text), expected, "{text:?}");
+    }
+}
