@@ -437,6 +437,9 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "ayudarme",
             "ayuda",
             "necesito",
+            "podeis",
+            "decir",
+            "algo",
             "me",
             "por",
             "favor",
@@ -477,9 +480,9 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "bonjour", "bonsoir", "salut", "coucou", "jai", "une", "question", "pouvez", "vous",
             "maider", "aider", "m", "merci", "svp", "oui", "non", "daccord", "quelquun", "il", "y",
             "a", "je", "ne", "sais", "pas", "aucune", "idee", "me", "souviens", "plus", "desole",
-            "desolee", "beaucoup", "au", "revoir", "besoin", "daide", "cest", "tout", "parfait",
-            "super", "genial", "bonne", "journee", "pour", "votre", "aide", "ca", "bien",
-            "davance",
+            "desolee", "beaucoup", "au", "revoir", "besoin", "daide", "dire", "quelque", "chose",
+            "cest", "tout", "parfait", "super", "genial", "bonne", "journee", "pour", "votre",
+            "aide", "ca", "bien", "davance",
         ],
     ),
     (
@@ -536,6 +539,8 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "de",
             "hulp",
             "nodig",
+            "vertellen",
+            "iets",
             "alvast",
         ],
     ),
@@ -976,4 +981,71 @@ pub fn choice(text: &str) -> Option<usize> {
         }
     }
     picked
+}
+
+/// Words of courtesy and of the asking itself, folded: they say nothing about what is asked
+/// ("please", "por favor", "s'il vous plaît", "graag", "can you tell me", "me podéis decir").
+const COURTESY: [&str; 17] = [
+    "please",
+    "tell",
+    "wondering",
+    "decir",
+    "dire",
+    "vertellen",
+    "pls",
+    "plz",
+    "kindly",
+    "favor",
+    "sil",
+    "plait",
+    "svp",
+    "graag",
+    "alsjeblieft",
+    "alstublieft",
+    "aub",
+];
+
+/// Whether a word is only courtesy ("please", "graag").
+pub fn is_courtesy(word: &str) -> bool {
+    let folded = crate::text::fold(word);
+    COURTESY.contains(&folded.as_str())
+}
+
+/// The sentences of a text that have a word, trimmed, in order: split at `?`, `!`, line breaks, `¿`, `¡`, and
+/// at a `.` followed by a space or the end (so "4.95" or a web address stays whole). Not at
+/// `;`: "i need eggs; add them to my list" is one request.
+pub fn sentences(text: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((index, c)) = chars.next() {
+        let ends = match c {
+            '?' | '!' | '\n' | '\r' | '¿' | '¡' => true,
+            '.' | '…' => chars.peek().is_none_or(|(_, next)| next.is_whitespace()),
+            _ => false,
+        };
+        if ends {
+            let sentence = text[start..index].trim();
+            if sentence.chars().any(char::is_alphanumeric) {
+                found.push(sentence);
+            }
+            start = index + c.len_utf8();
+        }
+    }
+    let last = text[start..].trim();
+    if last.chars().any(char::is_alphanumeric) {
+        found.push(last);
+    }
+    found
+}
+
+/// The clauses of a sentence: the sentence itself and, when it has more than five words, its
+/// parts between commas ("ik wil graag mijn bestelling annuleren, ik heb hem pas net
+/// geplaatst").
+pub fn clauses(sentence: &str) -> Vec<&str> {
+    let mut found = vec![sentence];
+    if sentence.split_whitespace().nth(5).is_some() && sentence.contains(',') {
+        found.extend(sentence.split(',').map(str::trim).filter(|c| !c.is_empty()));
+    }
+    found
 }

@@ -43,6 +43,9 @@ pub fn decide(
     turn.finish()
 }
 
+/// Sentences and clauses of a long message searched one at a time, besides the whole message.
+const MAX_SENTENCE_READINGS: usize = 6;
+
 struct Turn<'a> {
     content: &'a Content,
     inbound: &'a Inbound,
@@ -595,21 +598,43 @@ impl<'a> Turn<'a> {
     /// me ha llegado el paquete" as "No me ha llegado el paquete"), and the surer reading
     /// wins: the greeting says nothing about the article on most help centers, but is the
     /// question on one with an article for thanks.
+    ///
+    /// A message of several sentences (an email, a long chat message: "Hola, buenas tardes.
+    /// Hice un pedido hace una semana y todavía no me ha llegado nada. ¿Me podéis decir
+    /// algo? Un saludo") is also read a sentence at a time, its first few: the question is
+    /// usually one of them, and the words around it dilute it.
     fn help_center_hits(&self, limit: usize) -> Vec<Hit> {
         let help_center = &self.content.help_center;
         let text = self.inbound.text.as_str();
-        let whole = help_center.search(self.language, text, limit);
-        let question = locale::question_part(text);
-        if question.len() == text.len() {
-            return whole;
-        }
-        let part = help_center.search(self.language, question, limit);
+        let mut best = help_center.search(self.language, text, limit);
         let top = |hits: &[Hit]| hits.first().map_or(0.0, |h| h.confidence);
-        if top(&part) > top(&whole) {
-            part
-        } else {
-            whole
+        let mut readings = Vec::new();
+        let question = locale::question_part(text);
+        if question.len() != text.len() {
+            readings.push(question);
         }
+        let sentences = locale::sentences(text);
+        if sentences.len() > 1 {
+            readings.extend(
+                sentences
+                    .into_iter()
+                    .flat_map(locale::clauses)
+                    .map(locale::question_part)
+                    .filter(|part| {
+                        part.split_whitespace().nth(2).is_some()
+                            && part.len() < text.len()
+                            && !locale::is_small_talk(part)
+                    })
+                    .take(MAX_SENTENCE_READINGS),
+            );
+        }
+        for reading in readings {
+            let hits = help_center.search(self.language, reading, limit);
+            if top(&hits) > top(&best) {
+                best = hits;
+            }
+        }
+        best
     }
 
     fn answer_with(&mut self, article_index: usize, confidence: Option<f32>) {

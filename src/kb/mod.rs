@@ -414,7 +414,12 @@ impl HelpCenter {
         let Some(index) = self.indexes.get(&language) else {
             return Vec::new();
         };
-        let terms = analyzer::terms(&index.analyzer, text);
+        // Courtesy words ("please", "graag") ask nothing: left in, a rare one outweighs the
+        // words that do ("ik wil graag mijn bestelling annuleren").
+        let terms: Vec<analyzer::Term> = analyzer::terms(&index.analyzer, text)
+            .into_iter()
+            .filter(|t| !crate::locale::is_courtesy(&text[t.from..t.to]))
+            .collect();
         if terms.is_empty() || limit == 0 {
             return Vec::new();
         }

@@ -920,3 +920,44 @@ fn a_choice_is_a_number_or_an_ordinal_in_four_languages() {
         assert_eq!(choice(text), expected, "{text:?}");
     }
 }
+
+/// A long message is also read a sentence (and a clause) at a time: sentences end at `?`,
+/// `!`, a line break, `¿`, `¡`, or a `.` before a space; "4.95" and addresses stay whole.
+#[test]
+fn sentences_and_clauses_split_where_a_customer_ends_them() {
+    use firstline::locale::{clauses, sentences};
+    assert_eq!(
+        sentences("Hi. My vase is broken!\nWhat now? It cost €4.95, see https://x.example/a.b"),
+        vec![
+            "Hi",
+            "My vase is broken",
+            "What now",
+            "It cost €4.95, see https://x.example/a.b"
+        ]
+    );
+    assert_eq!(
+        sentences("Hola. ¿Cuánto cuesta el envío?"),
+        vec!["Hola", "Cuánto cuesta el envío"]
+    );
+    assert_eq!(
+        sentences("i need eggs; add them"),
+        vec!["i need eggs; add them"]
+    );
+    assert_eq!(sentences(""), Vec::<&str>::new());
+    assert_eq!(sentences("?!…. \n"), Vec::<&str>::new());
+    assert_eq!(sentences("💥💥"), Vec::<&str>::new());
+    assert_eq!(sentences("ok 💥. no"), vec!["ok 💥", "no"]);
+    let long = "where is my parcel. ".repeat(5_000);
+    assert_eq!(sentences(&long).len(), 5_000);
+    assert_eq!(
+        clauses("ik wil graag mijn bestelling annuleren, ik heb hem pas net geplaatst"),
+        vec![
+            "ik wil graag mijn bestelling annuleren, ik heb hem pas net geplaatst",
+            "ik wil graag mijn bestelling annuleren",
+            "ik heb hem pas net geplaatst"
+        ]
+    );
+    // Short sentences keep their commas.
+    assert_eq!(clauses("hi, where is it"), vec!["hi, where is it"]);
+    assert_eq!(clauses(",,,, , , ,"), vec![",,,, , , ,"]);
+}
