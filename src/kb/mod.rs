@@ -379,7 +379,10 @@ impl HelpCenter {
             .split(' ')
             .filter(|w| !w.is_empty() && !w.chars().all(|c| c.is_ascii_digit()))
             .collect();
-        if words.len() < 2 {
+        // One word tells its language only when it is long and only one help center has it
+        // ("verzendkosten", "reembolso"); "ok", "no" or "paypal" tell nothing.
+        let single = words.len() == 1;
+        if words.is_empty() || (single && words[0].chars().count() < 6) {
             return None;
         }
         let mut scores: Vec<(usize, Language)> = self
@@ -405,7 +408,12 @@ impl HelpCenter {
             ?language,
             "language guess"
         );
-        (best * 2 >= words.len() && best > runner_up).then_some(language)
+        let clear = if single {
+            best == 1 && runner_up == 0
+        } else {
+            best * 2 >= words.len() && best > runner_up
+        };
+        clear.then_some(language)
     }
 
     /// The best articles for a customer's text, most confident first. Any text is a plain

@@ -481,6 +481,12 @@ fn the_language_is_the_given_locale_else_detected_else_the_default() {
     assert_eq!(detect("Bonjour !", None), "fr");
     assert_eq!(detect("doei", None), "nl");
     assert_eq!(detect("bye", None), "en");
+    // One long word that only one language's help center has tells it; a short or shared
+    // one does not.
+    assert_eq!(detect("verzendkosten", None), "nl");
+    assert_eq!(detect("reembolso", None), "es");
+    assert_eq!(detect("paypal", None), "en");
+    assert_eq!(detect("no", None), "en");
     // A given locale wins, and a regional one keeps its region.
     assert_eq!(
         detect("How long does delivery take?", Some("es-MX")),
