@@ -1011,9 +1011,9 @@ pub fn is_courtesy(word: &str) -> bool {
     COURTESY.contains(&folded.as_str())
 }
 
-/// The sentences of a text that have a word, trimmed, in order: split at `?`, `!`, line breaks, `¿`, `¡`, and
-/// at a `.` followed by a space or the end (so "4.95" or a web address stays whole). Not at
-/// `;`: "i need eggs; add them to my list" is one request.
+/// The sentences of a text that have a word, trimmed, in order: split at `?`, `!`, line
+/// breaks, `¿`, `¡`, and at a `.` followed by a space or the end (so "4.95" or a web address
+/// stays whole). Not at `;`: "i need eggs; add them to my list" is one request.
 pub fn sentences(text: &str) -> Vec<&str> {
     let mut found = Vec::new();
     let mut start = 0;

@@ -621,9 +621,7 @@ impl<'a> Turn<'a> {
                     .flat_map(locale::clauses)
                     .map(locale::question_part)
                     .filter(|part| {
-                        part.split_whitespace().nth(2).is_some()
-                            && part.len() < text.len()
-                            && !locale::is_small_talk(part)
+                        part.split_whitespace().nth(2).is_some() && !locale::is_small_talk(part)
                     })
                     .take(MAX_SENTENCE_READINGS),
             );
