@@ -28,7 +28,7 @@ pub const ENGINE_TEMPLATES: [&str; 8] = [
 ];
 
 /// Variables every template may use (besides `slots.<name>` and list items in `each`).
-const ROOT_VARIABLES: [&str; 20] = [
+const ROOT_VARIABLES: [&str; 23] = [
     "customer.name",
     "customer.known",
     "business.name",
@@ -49,6 +49,9 @@ const ROOT_VARIABLES: [&str; 20] = [
     "locale",
     "customer",
     "slots",
+    "attempt",
+    "attempt.has_digits",
+    "attempt.last",
 ];
 const SUGGESTION_FIELDS: [&str; 3] = ["number", "title", "url"];
 const HELPERS: [&str; 3] = ["if", "unless", "each"];

@@ -221,12 +221,18 @@ impl<'a> Turn<'a> {
             .and_then(Locale::parse);
         let remembered = self.state.locale.as_deref().and_then(Locale::parse);
         let detected = || {
-            // The help center's own vocabulary knows this domain's words; whatlang's general
-            // statistics are the fallback for text it does not cover.
+            // The help center's own vocabulary and the flows' phrases know this domain's
+            // words; whatlang's general statistics are the fallback for text they do not cover.
             self.content
                 .help_center
                 .guess_language(&self.inbound.text)
                 .filter(|l| languages.contains(l))
+                .or_else(|| {
+                    self.content
+                        .triggers
+                        .phrase_language(&self.inbound.text)
+                        .filter(|l| languages.contains(l))
+                })
                 .or_else(|| locale::detect(&self.inbound.text, &languages))
                 .or_else(|| locale::greeting_language(&self.inbound.text, &languages))
                 .map(Locale::from_language)
@@ -310,6 +316,15 @@ impl<'a> Turn<'a> {
                         None => self.hand_off(None, Priority::Normal, "retries_exhausted", None),
                     }
                 } else {
+                    // The re-ask can tell a mistyped value ("1234") from a reply that has
+                    // none ("I don't know"), and say when the next miss goes to a person.
+                    self.extra.insert(
+                        "attempt",
+                        json!({
+                            "has_digits": answer.chars().any(|c| c.is_ascii_digit()),
+                            "last": retries == ask.retries,
+                        }),
+                    );
                     self.say(&ask.invalid.clone(), ReplyKind::Flow);
                     self.state.waiting = Some(FlowPosition {
                         flow: position.flow.clone(),

@@ -31,11 +31,19 @@ pub struct TriggerMatch {
     pub confidence: f32,
 }
 
+#[derive(Debug, Clone, Copy)]
+struct Keyword {
+    flow: usize,
+    length: usize,
+    language: Language,
+    single_word: bool,
+}
+
 pub struct TriggerMatcher {
     automaton: Option<AhoCorasick>,
-    /// For each automaton pattern: its flow, its length in folded characters, and the only
-    /// language it matches in (single words), if any.
-    keyword_flows: Vec<(usize, usize, Option<Language>)>,
+    /// For each automaton pattern: its flow, its length in folded characters, its language,
+    /// and whether it is a single word (which matches only in its own language).
+    keyword_flows: Vec<Keyword>,
     examples: HashMap<Language, (TextAnalyzer, UnitSet)>,
 }
 
@@ -56,10 +64,12 @@ impl TriggerMatcher {
                 for keyword in list {
                     let folded = fold(keyword);
                     if !folded.is_empty() {
-                        // A phrase is specific in any language; a single word only in its own
-                        // (Dutch "mens" is English "men's" once folded).
-                        let only = (!folded.contains(' ')).then_some(*language);
-                        keyword_flows.push((index, folded.chars().count(), only));
+                        keyword_flows.push(Keyword {
+                            flow: index,
+                            length: folded.chars().count(),
+                            language: *language,
+                            single_word: !folded.contains(' '),
+                        });
                         keywords.push(folded);
                     }
                 }
@@ -168,30 +178,55 @@ impl TriggerMatcher {
                 }
             }
         }
-        if let Some(automaton) = &self.automaton {
-            let bytes = folded.as_bytes();
-            for found in automaton.find_overlapping_iter(&folded) {
-                let starts_word = found.start() == 0 || bytes[found.start() - 1] == b' ';
-                let ends_word = found.end() == bytes.len() || bytes[found.end()] == b' ';
-                if !(starts_word && ends_word) {
-                    continue;
-                }
-                let (flow, length, only) = self.keyword_flows[found.pattern().as_usize()];
-                if allowed(flow) && only.is_none_or(|only| only == language) {
-                    consider(
-                        urgency(flow),
-                        length,
-                        TriggerMatch {
-                            flow,
-                            kind: TriggerKind::Keyword,
-                            slots: BTreeMap::new(),
-                            confidence: 1.0,
-                        },
-                    );
-                }
+        for keyword in self.keywords_in(&folded) {
+            // A phrase is specific in any language; a single word only in its own (Dutch
+            // "mens" is English "men's" once folded).
+            let flow = keyword.flow;
+            if allowed(flow) && (!keyword.single_word || keyword.language == language) {
+                consider(
+                    urgency(flow),
+                    keyword.length,
+                    TriggerMatch {
+                        flow,
+                        kind: TriggerKind::Keyword,
+                        slots: BTreeMap::new(),
+                        confidence: 1.0,
+                    },
+                );
             }
         }
         best.map(|(_, _, _, found)| found)
+    }
+
+    /// The keywords found in folded text, on word boundaries.
+    fn keywords_in<'a>(&'a self, folded: &'a str) -> impl Iterator<Item = Keyword> + 'a {
+        let bytes = folded.as_bytes();
+        self.automaton
+            .iter()
+            .flat_map(move |automaton| automaton.find_overlapping_iter(folded))
+            .filter(move |found| {
+                let starts_word = found.start() == 0 || bytes[found.start() - 1] == b' ';
+                let ends_word = found.end() == bytes.len() || bytes[found.end()] == b' ';
+                starts_word && ends_word
+            })
+            .map(|found| self.keyword_flows[found.pattern().as_usize()])
+    }
+
+    /// The language of the flow phrases in `text` ("quisiera devolver"), when they are all of
+    /// one language: content authors' phrases know this domain where general statistics
+    /// do not. Single words tell nothing ("mens" is Dutch, "men's" English).
+    pub fn phrase_language(&self, text: &str) -> Option<Language> {
+        let text: String = text.chars().take(MAX_MATCH_CHARS).collect();
+        let folded = fold(&text);
+        let mut found: Option<Language> = None;
+        for keyword in self.keywords_in(&folded).filter(|k| !k.single_word) {
+            match found {
+                None => found = Some(keyword.language),
+                Some(language) if language != keyword.language => return None,
+                Some(_) => {}
+            }
+        }
+        found
     }
 
     /// The flow whose example phrase is most like `text`, with its similarity.

@@ -214,3 +214,38 @@ fn answer_thresholds_can_be_set_per_locale_and_per_article() {
     );
     assert_ne!(strict_article.action, Action::Answered);
 }
+
+#[test]
+fn a_flow_phrase_tells_the_language_when_nothing_else_does() {
+    let content = ContentCopy::new().load().expect("loads");
+    // Four words the help centers barely know, and a verb form whatlang does not place.
+    let decision = engine::decide(
+        &content,
+        &ConversationState::default(),
+        &message("quisiera devolver unas sillas", None),
+        at(OPEN),
+    );
+    assert_eq!(decision.locale.to_string(), "es");
+    assert_eq!(decision.flow.as_deref(), Some("returns"));
+    assert!(decision
+        .replies
+        .iter()
+        .any(|r| r.text.contains("devolución")));
+
+    let triggers = &content.triggers;
+    use firstline::locale::Language;
+    assert_eq!(
+        triggers.phrase_language("je souhaite retourner deux chaises"),
+        Some(Language::Fr)
+    );
+    // Single words tell nothing; phrases of two languages tell nothing.
+    assert_eq!(triggers.phrase_language("mens"), None);
+    assert_eq!(triggers.phrase_language("terugsturen"), None);
+    assert_eq!(
+        triggers.phrase_language("quiero devolver, I want to return"),
+        None
+    );
+    // Hostile text: nothing, no panic.
+    assert_eq!(triggers.phrase_language(""), None);
+    assert_eq!(triggers.phrase_language(&"🙂".repeat(10_000)), None);
+}
