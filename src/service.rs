@@ -250,6 +250,7 @@ impl Service {
                 "created_at": now.to_string(),
                 "conversation": conversation,
                 "customer": customer_json(&request.customer),
+                "locale": decision.locale,
                 "message": {"id": request.message_id, "text": request.text, "sent_at": request.sent_at.map(|t| t.to_string())},
             });
             return Ok(vec![NewDelivery {

@@ -129,11 +129,13 @@ impl<'a> Turn<'a> {
     fn run(&mut self) {
         self.release_idle_human();
         let new_session = self.start_or_continue_session();
+        // Also while a person owns the conversation: the decision (and the follow-up event
+        // the helpdesk gets) names the customer's language, not the default.
+        self.choose_locale();
         if matches!(self.state.owner, Owner::Human { .. }) {
             // A person owns the conversation: the bot says nothing.
             return;
         }
-        self.choose_locale();
         if new_session {
             self.run_passive_flow("first_contact", ReplyKind::Autoresponse);
             // The autoresponse already says when the default queue opens: not again this turn.

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use sha2::Sha256;
 
 use crate::server::{
-    Mode, Options, Received, Receiver, TestApp, ADMIN_KEY, SECRET, WEB_KEY, WHATSAPP_KEY,
+    message, Mode, Options, Received, Receiver, TestApp, ADMIN_KEY, SECRET, WEB_KEY, WHATSAPP_KEY,
 };
 use crate::support::ContentCopy;
 
@@ -248,6 +248,41 @@ async fn handoff_arrives_signed_with_the_whole_payload() {
     assert_eq!(done["attempts"], 1);
     assert_eq!(listed(&app, "delivered").await.len(), 1);
     assert_eq!(receiver.received().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follow_up_names_the_customers_language_while_a_person_owns_the_conversation() {
+    let receiver = Receiver::start().await;
+    let app = TestApp::spawn(delivering_to(&receiver.url)).await;
+    // No locale from the adapter: the engine tells it from the text.
+    let say = |id: &str, text: &str| {
+        let mut body = message("conv-es", id, text);
+        body["customer"] = json!({"id": "customer-es"});
+        body
+    };
+    let (status, body) = app
+        .post(
+            "/v1/messages",
+            Some(WEB_KEY),
+            &say("m-1", "Quiero hablar con una persona, por favor"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["action"], "handed_off", "{body}");
+    assert_eq!(body["locale"], "es", "{body}");
+    // Too short to detect on its own: the conversation's language, not the default (was "en").
+    let (status, body) = app
+        .post("/v1/messages", Some(WEB_KEY), &say("m-2", "¿hola?"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["action"], "none", "{body}");
+    assert_eq!(body["locale"], "es", "{body}");
+    let delivered = receiver.wait_for(2, WAIT).await;
+    assert_eq!(delivered[0].body["locale"], "es");
+    assert_eq!(delivered[1].body["type"], "message");
+    assert_eq!(delivered[1].body["locale"], "es", "{:#}", delivered[1].body);
+    assert_eq!(delivered[1].body["message"]["text"], "¿hola?");
+    app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
