@@ -1011,6 +1011,57 @@ pub fn is_courtesy(word: &str) -> bool {
     COURTESY.contains(&folded.as_str())
 }
 
+/// Words that ask, point or connect but name nothing a help center is about, folded, per
+/// language: a sentence made only of them ("What can I do?", "¿Qué hago?", "Que faire ?",
+/// "Wat moet ik nu doen?") is no question of its own.
+const FUNCTION_WORDS_EN: &str = "\
+    a about again also am an and any anything are as at be been but by can cant could did \
+    didnt do does doesnt doing done dont else ever for from get got had has have help here \
+    how i id if im in is it its ive just know let like may me might must my need no not \
+    nothing now of ok okay on or our possible really should so something still that thats \
+    the then there these they this those to too us very want was we were what whats when \
+    where which who why will with would yes yet you your";
+const FUNCTION_WORDS_ES: &str = "\
+    a ahora al algo alli aqui aun ayuda ayudar bien como con cual cuales cuando cuanto de \
+    debo decir del dime donde el en entonces es esa ese eso esta estan este esto estoy favor \
+    gustaria hace haceis hacemos hacer hago hay la las le les lo los mas me mi mis muy nada \
+    necesito no nos o otra para pero podeis podemos por porque posible puede pueden puedes \
+    puedo que quien quiero quisiera saber se si sobre son soy su sus tambien te tengo teneis \
+    tiene todavia todo tu un una unas unos usted vez y ya yo";
+const FUNCTION_WORDS_FR: &str = "\
+    a ai aide aider alors au aussi aux avez avoir besoin ca ce cela ceci cest chose combien \
+    comment d dans de des dire dois doit du elle en encore est et etre faire fais fait faut \
+    il ils jai je la le les ma mais maintenant me mes moi mon ne nest nous on ou pas peut \
+    peux plus possible pour pourquoi pouvez puis quand que quel quelle quelque quest qui \
+    quoi rien sais savoir si suis tout tres tu un une veux vos votre voudrais vous y";
+const FUNCTION_WORDS_NL: &str = "\
+    aan al alles als ben bent bij dan dat de deze die dit doe doen een en er geen graag heb \
+    hebben hebt jullie heeft helpen het hier hoe hulp ik in is je jij kan kun kunnen kunt \
+    maar me met mij mijn mogelijk moet moeten naar niet niets nodig nog nou nu of om ons \
+    onze ook op te u uw van voor waar waarom wanneer wat we weer wel welk welke weet weten \
+    wie wij wil wilt zal zeggen zijn zo zou";
+
+/// Whether a text has a word that names something: not a function word of its language,
+/// not courtesy and not small talk.
+pub fn names_something(language: Language, text: &str) -> bool {
+    let function_words = match language {
+        Language::En => FUNCTION_WORDS_EN,
+        Language::Es => FUNCTION_WORDS_ES,
+        Language::Fr => FUNCTION_WORDS_FR,
+        Language::Nl => FUNCTION_WORDS_NL,
+        // No list yet: every word may name something.
+        Language::De | Language::Pt => "",
+    };
+    crate::text::fold(text)
+        .split(' ')
+        .filter(|word| word.chars().any(char::is_alphabetic))
+        .any(|word| {
+            !function_words.split_whitespace().any(|w| w == word)
+                && !COURTESY.contains(&word)
+                && !is_small_talk(word)
+        })
+}
+
 /// The sentences of a text that have a word, trimmed, in order: split at `?`, `!`, line
 /// breaks, `¿`, `¡`, and at a `.` followed by a space or the end (so "4.95" or a web address
 /// stays whole). Not at `;`: "i need eggs; add them to my list" is one request.

@@ -643,7 +643,12 @@ impl<'a> Turn<'a> {
                     .take(MAX_SENTENCE_READINGS),
             );
         }
-        for reading in readings {
+        // A part that names nothing ("What can I do?") is no reading: the intent model would
+        // find it like some article's wording and outscore the part that says what is wrong.
+        for reading in readings
+            .into_iter()
+            .filter(|part| locale::names_something(self.language, part))
+        {
             let hits = help_center.search(self.language, reading, limit);
             if top(&hits) > top(&best) {
                 best = hits;

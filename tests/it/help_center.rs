@@ -961,3 +961,36 @@ fn sentences_and_clauses_split_where_a_customer_ends_them() {
     assert_eq!(clauses("hi, where is it"), vec!["hi, where is it"]);
     assert_eq!(clauses(",,,, , , ,"), vec![",,,, , , ,"]);
 }
+
+/// A sentence of function words, courtesy and small talk names nothing, in each language; one
+/// word that names something is enough.
+#[test]
+fn a_sentence_names_something_only_with_a_word_beyond_asking_and_pointing() {
+    use firstline::locale::{names_something, Language};
+    let nothing = [
+        (Language::En, "What can I do?"),
+        (Language::En, "what's possible now, please"),
+        (Language::Es, "¿Qué hago?"),
+        (Language::Es, "¿Me podéis ayudar, por favor?"),
+        (Language::Fr, "Que faire ?"),
+        (Language::Fr, "Qu'est-ce que je peux faire ?"),
+        (Language::Nl, "Wat moet ik nu doen?"),
+        (Language::Nl, "kunnen jullie me helpen, alsjeblieft"),
+        (Language::En, ""),
+        (Language::En, "💥 ?! 123"),
+    ];
+    for (language, text) in nothing {
+        assert!(!names_something(language, text), "{language:?} {text:?}");
+    }
+    let something = [
+        (Language::En, "What can I do about my broken lamp?"),
+        (Language::Es, "¿Qué hago con la mesa?"),
+        (Language::Fr, "Que faire pour le remboursement ?"),
+        (Language::Nl, "Wat moet ik met de retour doen?"),
+    ];
+    for (language, text) in something {
+        assert!(names_something(language, text), "{language:?} {text:?}");
+    }
+    // A long hostile text is read without trouble.
+    assert!(names_something(Language::En, &"what lamp ".repeat(20_000)));
+}
