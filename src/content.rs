@@ -3,7 +3,7 @@
 //! resolves, or every problem found in every file. Only loaders (here and the modules they
 //! call) touch files; a built `Content` is immutable and shared by reference.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::config::{self, Settings};
@@ -11,7 +11,9 @@ use crate::diag::Diagnostics;
 use crate::flow::triggers::TriggerMatcher;
 use crate::flow::{self, FlowSet};
 use crate::kb::{self, Article, HelpCenter};
+use crate::locale::Language;
 use crate::reply::{self, Templates};
+use crate::spelling::Speller;
 
 #[derive(Debug)]
 pub struct Content {
@@ -20,6 +22,8 @@ pub struct Content {
     pub triggers: TriggerMatcher,
     pub templates: Templates,
     pub help_center: HelpCenter,
+    /// Per language, the words of its articles and flow phrases, to read misspelled words.
+    pub spellers: BTreeMap<Language, Speller>,
     /// A short fingerprint of the loaded files, named in every decision.
     pub version: String,
 }
@@ -118,6 +122,7 @@ impl Content {
         if !diagnostics.is_empty() {
             return Err(diagnostics.sorted());
         }
+        let spellers = spellers(&articles, &flows);
         let help_center = match HelpCenter::build(articles) {
             Ok(help_center) => help_center,
             Err(error) => {
@@ -136,9 +141,34 @@ impl Content {
             triggers,
             templates,
             help_center,
+            spellers,
             version,
         })
     }
+}
+
+/// One speller per language, from its articles (titles, questions, bodies) and its flows'
+/// keywords and example phrases.
+fn spellers(articles: &[Article], flows: &FlowSet) -> BTreeMap<Language, Speller> {
+    let mut texts: BTreeMap<Language, Vec<&str>> = BTreeMap::new();
+    for article in articles {
+        let list = texts.entry(article.language).or_default();
+        list.push(&article.title);
+        list.extend(article.questions.iter().map(String::as_str));
+        list.push(&article.body);
+    }
+    for flow in &flows.flows {
+        for (language, phrases) in flow.keywords.iter().chain(&flow.examples) {
+            texts
+                .entry(*language)
+                .or_default()
+                .extend(phrases.iter().map(String::as_str));
+        }
+    }
+    texts
+        .into_iter()
+        .map(|(language, list)| (language, Speller::build(language, list)))
+        .collect()
 }
 
 /// A stable fingerprint of every file under the given paths (names, sizes and bytes).

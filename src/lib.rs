@@ -35,6 +35,7 @@ pub mod kb;
 pub mod locale;
 pub mod reply;
 pub mod service;
+pub mod spelling;
 pub mod store;
 pub mod text;
 pub mod yaml;

@@ -1044,22 +1044,28 @@ const FUNCTION_WORDS_NL: &str = "\
 /// Whether a text has a word that names something: not a function word of its language,
 /// not courtesy and not small talk.
 pub fn names_something(language: Language, text: &str) -> bool {
+    crate::text::fold(text)
+        .split(' ')
+        .filter(|word| word.chars().any(char::is_alphabetic))
+        .any(|word| !is_known_word(language, word))
+}
+
+/// Whether a folded word is one of the words firstline knows apart from any content: a
+/// function word of `language`, courtesy, an opening or closing word, or small talk.
+pub fn is_known_word(language: Language, folded: &str) -> bool {
     let function_words = match language {
         Language::En => FUNCTION_WORDS_EN,
         Language::Es => FUNCTION_WORDS_ES,
         Language::Fr => FUNCTION_WORDS_FR,
         Language::Nl => FUNCTION_WORDS_NL,
-        // No list yet: every word may name something.
+        // No list yet.
         Language::De | Language::Pt => "",
     };
-    crate::text::fold(text)
-        .split(' ')
-        .filter(|word| word.chars().any(char::is_alphabetic))
-        .any(|word| {
-            !function_words.split_whitespace().any(|w| w == word)
-                && !COURTESY.contains(&word)
-                && !is_small_talk(word)
-        })
+    function_words.split_whitespace().any(|w| w == folded)
+        || COURTESY.contains(&folded)
+        || OPENING.contains(&folded)
+        || CLOSING.contains(&folded)
+        || is_small_talk(folded)
 }
 
 /// The sentences of a text that have a word, trimmed, in order: split at `?`, `!`, line

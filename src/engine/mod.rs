@@ -69,6 +69,8 @@ struct Turn<'a> {
     extra: BTreeMap<&'static str, Value>,
     /// The queue templates describe by default (the hand-off's queue once there is one).
     queue: String,
+    /// The message with misspelled words read as the content spells them, when any were.
+    corrected: Option<String>,
 }
 
 impl<'a> Turn<'a> {
@@ -107,7 +109,14 @@ impl<'a> Turn<'a> {
             hits: Vec::new(),
             extra: BTreeMap::new(),
             queue: settings.default_queue.clone(),
+            corrected: None,
         }
+    }
+
+    /// The text flows and the help center match: the message, its misspellings corrected.
+    /// (Small talk, choices and slot values are read from the message as written.)
+    fn matching_text(&self) -> &str {
+        self.corrected.as_deref().unwrap_or(&self.inbound.text)
     }
 
     fn finish(self) -> Decision {
@@ -136,6 +145,20 @@ impl<'a> Turn<'a> {
             // A person owns the conversation: the bot says nothing.
             return;
         }
+        self.corrected = self
+            .content
+            .spellers
+            .get(&self.language)
+            .and_then(|speller| {
+                // Small talk, courtesy and function words are known without the content.
+                let language = self.language;
+                speller.correct(&self.inbound.text, |folded| {
+                    locale::is_known_word(language, folded)
+                })
+            });
+        if let Some(corrected) = &self.corrected {
+            tracing::debug!(%corrected, "misspellings corrected");
+        }
         if new_session {
             self.run_passive_flow("first_contact", ReplyKind::Autoresponse);
             // The autoresponse already says when the default queue opens: not again this turn.
@@ -147,7 +170,7 @@ impl<'a> Turn<'a> {
         if let Some(position) = self.state.waiting.clone() {
             if let Some(found) = self.content.triggers.find(
                 &self.content.flows,
-                &self.inbound.text,
+                self.matching_text(),
                 self.message_language(),
                 &[Scope::Always, Scope::InFlow],
             ) {
@@ -160,7 +183,7 @@ impl<'a> Turn<'a> {
         }
         if let Some(found) = self.content.triggers.find(
             &self.content.flows,
-            &self.inbound.text,
+            self.matching_text(),
             self.message_language(),
             &[Scope::Always, Scope::Idle],
         ) {
@@ -351,7 +374,7 @@ impl<'a> Turn<'a> {
             .triggers
             .find(
                 &content.flows,
-                &self.inbound.text,
+                self.matching_text(),
                 self.message_language(),
                 &[Scope::Idle],
             )
@@ -566,7 +589,7 @@ impl<'a> Turn<'a> {
         if let Some(example) = self.content.triggers.best_example(
             &self.content.flows,
             self.language,
-            &self.inbound.text,
+            self.matching_text(),
             &[Scope::Always, Scope::Idle],
         ) {
             if example.confidence >= thresholds.answer && example.confidence >= top_confidence {
@@ -622,7 +645,7 @@ impl<'a> Turn<'a> {
     /// usually one of them, and the words around it dilute it.
     fn help_center_hits(&self, limit: usize) -> Vec<Hit> {
         let help_center = &self.content.help_center;
-        let text = self.inbound.text.as_str();
+        let text = self.matching_text();
         let mut best = help_center.search(self.language, text, limit);
         let top = |hits: &[Hit]| hits.first().map_or(0.0, |h| h.confidence);
         let mut readings = Vec::new();

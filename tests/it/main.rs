@@ -13,6 +13,7 @@ mod postgres;
 mod server;
 mod service_api;
 mod service_delivery;
+mod spelling;
 mod support;
 mod templates;
 mod yaml_input;
