@@ -983,6 +983,46 @@ pub fn choice(text: &str) -> Option<usize> {
     picked
 }
 
+/// Words that say "yes" to a question, folded.
+const YES: [&str; 19] = [
+    "yes",
+    "yeah",
+    "yep",
+    "yup",
+    "sure",
+    "correct",
+    "exactly",
+    "si",
+    "claro",
+    "exacto",
+    "eso",
+    "oui",
+    "ouais",
+    "exactement",
+    "ja",
+    "jazeker",
+    "precies",
+    "klopt",
+    "inderdaad",
+];
+/// Words that may go with a "yes" ("yes please", "sí, esa", "oui c'est ça", "ja, die").
+const WITH_YES: [&str; 26] = [
+    "please", "thanks", "thank", "you", "that", "one", "thats", "it", "this", "esa", "ese",
+    "gracias", "por", "favor", "cest", "ca", "celui", "celle", "la", "merci", "svp", "die", "dat",
+    "is", "graag", "bedankt",
+];
+
+/// Whether a reply only says "yes" ("yes please", "sí, esa", "oui c'est ça", "ja klopt").
+pub fn is_yes(text: &str) -> bool {
+    let folded = crate::text::fold(text);
+    let mut words = folded.split(' ').filter(|w| !w.is_empty()).peekable();
+    words.peek().is_some()
+        && words
+            .clone()
+            .all(|w| YES.contains(&w) || WITH_YES.contains(&w))
+        && words.any(|w| YES.contains(&w))
+}
+
 /// Words of courtesy and of the asking itself, folded: they say nothing about what is asked
 /// ("please", "por favor", "s'il vous plaît", "graag", "can you tell me", "me podéis decir").
 const COURTESY: [&str; 17] = [

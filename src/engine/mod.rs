@@ -558,7 +558,10 @@ impl<'a> Turn<'a> {
             return false;
         }
         let offered = std::mem::take(&mut self.state.offered);
+        // "yes" to a single suggestion picks it; to several it names none.
+        let single_yes = || (offered.len() == 1 && locale::is_yes(&self.inbound.text)).then_some(1);
         let Some(id) = locale::choice(&self.inbound.text)
+            .or_else(single_yes)
             .and_then(|n| n.checked_sub(1))
             .and_then(|i| offered.get(i))
         else {

@@ -994,3 +994,36 @@ fn a_sentence_names_something_only_with_a_word_beyond_asking_and_pointing() {
     // A long hostile text is read without trouble.
     assert!(names_something(Language::En, &"what lamp ".repeat(20_000)));
 }
+
+/// "Yes" to a single suggestion picks it: the reply must only say yes, in any of the four
+/// languages, with the words that go with it.
+#[test]
+fn a_yes_is_only_a_yes() {
+    use firstline::locale::is_yes;
+    for yes in [
+        "yes",
+        "Yes please!",
+        "yep, that one",
+        "sí, esa",
+        "Si por favor",
+        "oui c'est ça",
+        "ouais merci",
+        "ja, klopt",
+        "Ja graag",
+    ] {
+        assert!(is_yes(yes), "{yes:?}");
+    }
+    for not in [
+        "",
+        "please",
+        "that one",
+        "yes but where is my order",
+        "no",
+        "oui mais non",
+        "ok",
+        "🙂",
+        "ja ja ja ja ik wil mijn geld terug",
+    ] {
+        assert!(!is_yes(not), "{not:?}");
+    }
+}
