@@ -128,7 +128,7 @@ impl Speller {
         let mut out: Option<String> = None;
         let mut copied = 0;
         for (start, word) in words(text) {
-            if let Some(correction) = self.correct_folded(&fold(word), &keep) {
+            if let Some(correction) = self.correct_folded(&fold_word(word), &keep) {
                 let out = out.get_or_insert_with(|| String::with_capacity(text.len() + 8));
                 out.push_str(&text[copied..start]);
                 out.push_str(correction);
@@ -188,6 +188,23 @@ impl Speller {
             return None;
         }
         Some(self.words[candidate].spelling.as_str())
+    }
+}
+
+/// `text::fold` for one word, without its Unicode normalization when the word is plain ASCII
+/// (most words): this runs on every word of every message.
+fn fold_word(word: &str) -> std::borrow::Cow<'_, str> {
+    if word.bytes().all(|b| b.is_ascii_lowercase()) {
+        std::borrow::Cow::Borrowed(word)
+    } else if word.is_ascii() {
+        std::borrow::Cow::Owned(
+            word.chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .map(|c| c.to_ascii_lowercase())
+                .collect(),
+        )
+    } else {
+        std::borrow::Cow::Owned(fold(word))
     }
 }
 
