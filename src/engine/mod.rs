@@ -617,7 +617,21 @@ impl<'a> Turn<'a> {
                 .chain(&article.questions)
                 .any(|question| locale::is_small_talk(question))
         };
-        if top.confidence >= answer_threshold && (small_talk.is_none() || about_small_talk()) {
+        // One word says too little to answer with an article its title does not name:
+        // "problem" is not a question about passwords, "stop" not one about cancelling.
+        let one_word_elsewhere = || {
+            let text = self.matching_text();
+            text.split_whitespace()
+                .filter(|w| w.chars().any(char::is_alphabetic))
+                .count()
+                == 1
+                && !self.content.help_center.title_mentions(top.article, text)
+        };
+        let answers = match small_talk {
+            None => !one_word_elsewhere(),
+            Some(_) => about_small_talk(),
+        };
+        if top.confidence >= answer_threshold && answers {
             self.answer_with(top.article, Some(top.confidence));
         } else if let Some(kind) = small_talk {
             // Thanks, greetings and filler with no article for them.

@@ -416,6 +416,22 @@ impl HelpCenter {
         clear.then_some(language)
     }
 
+    /// Whether the article's title has a word (stemmed) of `text`: "password" and "How do I
+    /// reset my password?".
+    pub fn title_mentions(&self, article: usize, text: &str) -> bool {
+        let article = &self.articles[article];
+        let Some(index) = self.indexes.get(&article.language) else {
+            return false;
+        };
+        let title: Vec<String> = analyzer::terms(&index.analyzer, &article.title)
+            .into_iter()
+            .map(|t| t.stem)
+            .collect();
+        analyzer::terms(&index.analyzer, text)
+            .iter()
+            .any(|t| title.contains(&t.stem))
+    }
+
     /// The best articles for a customer's text, most confident first. Any text is a plain
     /// question: it is analyzed into tokens, never parsed as query syntax.
     pub fn search(&self, language: Language, text: &str, limit: usize) -> Vec<Hit> {
