@@ -143,7 +143,7 @@ impl Speller {
 
     /// Cheapest tests first: most words are known, most unknown words have no near word.
     fn correct_folded(&self, folded: &str, keep: impl Fn(&str) -> bool) -> Option<&str> {
-        if !correctable(folded) || self.words.contains_key(folded) || keep(folded) {
+        if !correctable(folded) || self.words.contains_key(folded) {
             return None;
         }
         let first = folded.chars().next();
@@ -151,8 +151,18 @@ impl Speller {
         let mut best: Option<(u32, &str)> = None;
         let mut tied = false;
         let mut seen: Vec<u32> = Vec::new();
-        for key in std::iter::once(folded.to_string()).chain(deleted(folded)) {
-            let Some(ids) = self.deletions.get(&key) else {
+        // The word itself, then the word without each of its letters, in one reused buffer.
+        let mut key = String::with_capacity(folded.len());
+        for skip in std::iter::once(None).chain(folded.char_indices().map(Some)) {
+            key.clear();
+            match skip {
+                None => key.push_str(folded),
+                Some((at, c)) => {
+                    key.push_str(&folded[..at]);
+                    key.push_str(&folded[at + c.len_utf8()..]);
+                }
+            }
+            let Some(ids) = self.deletions.get(key.as_str()) else {
                 continue;
             };
             for &id in ids {
@@ -182,6 +192,9 @@ impl Speller {
             }
         }
         let (_, candidate) = best.filter(|_| !tied)?;
+        if keep(folded) {
+            return None;
+        }
         // Another form of a word the content has is no misspelling.
         let stems = analyzer::terms(&self.stemmer, folded);
         if stems.iter().any(|t| self.stems.contains(&t.stem)) {
