@@ -558,8 +558,14 @@ impl<'a> Turn<'a> {
             return false;
         }
         let offered = std::mem::take(&mut self.state.offered);
-        // "yes" to a single suggestion picks it; to several it names none.
-        let single_yes = || (offered.len() == 1 && locale::is_yes(&self.inbound.text)).then_some(1);
+        let yes = locale::is_yes(&self.inbound.text);
+        if yes && offered.len() > 1 {
+            // "yes" to several suggestions names none of them: the same list again, asking
+            // which (not a miss: the customer is answering).
+            return self.offer_again(offered);
+        }
+        // "yes" to a single suggestion picks it.
+        let single_yes = || (offered.len() == 1 && yes).then_some(1);
         let Some(id) = locale::choice(&self.inbound.text)
             .or_else(single_yes)
             .and_then(|n| n.checked_sub(1))
@@ -580,6 +586,45 @@ impl<'a> Turn<'a> {
             }
             None => false,
         }
+    }
+
+    /// The suggestions offered last, listed again with "which one?" (the `suggest` template
+    /// with `again`). False, with nothing said, when fewer than two of them still exist (the
+    /// content changed since).
+    fn offer_again(&mut self, offered: Vec<String>) -> bool {
+        let articles: Vec<&crate::kb::Article> = offered
+            .iter()
+            .filter_map(|id| {
+                self.content
+                    .help_center
+                    .articles()
+                    .iter()
+                    .find(|a| &a.id == id && a.language == self.language)
+            })
+            .collect();
+        if articles.len() < 2 {
+            return false;
+        }
+        self.action = Action::Suggested;
+        self.suggestions = articles
+            .iter()
+            .map(|a| ArticleRef {
+                id: a.id.clone(),
+                title: a.title.clone(),
+                url: a.url.clone(),
+                confidence: None,
+            })
+            .collect();
+        let list: Vec<Value> = articles
+            .iter()
+            .enumerate()
+            .map(|(i, a)| json!({"number": i + 1, "title": a.title, "url": a.url}))
+            .collect();
+        self.extra.insert("suggestions", Value::Array(list));
+        self.extra.insert("again", Value::Bool(true));
+        self.state.offered = offered;
+        self.say("suggest", ReplyKind::Suggestions);
+        true
     }
 
     fn search_help_center(&mut self) {
