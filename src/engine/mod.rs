@@ -592,22 +592,14 @@ impl<'a> Turn<'a> {
     /// with `again`). False, with nothing said, when fewer than two of them still exist (the
     /// content changed since).
     fn offer_again(&mut self, offered: Vec<String>) -> bool {
-        let articles: Vec<&crate::kb::Article> = offered
+        let articles = self.content.help_center.articles();
+        let again: Vec<ArticleRef> = offered
             .iter()
             .filter_map(|id| {
-                self.content
-                    .help_center
-                    .articles()
+                articles
                     .iter()
                     .find(|a| &a.id == id && a.language == self.language)
             })
-            .collect();
-        if articles.len() < 2 {
-            return false;
-        }
-        self.action = Action::Suggested;
-        self.suggestions = articles
-            .iter()
             .map(|a| ArticleRef {
                 id: a.id.clone(),
                 title: a.title.clone(),
@@ -615,15 +607,11 @@ impl<'a> Turn<'a> {
                 confidence: None,
             })
             .collect();
-        let list: Vec<Value> = articles
-            .iter()
-            .enumerate()
-            .map(|(i, a)| json!({"number": i + 1, "title": a.title, "url": a.url}))
-            .collect();
-        self.extra.insert("suggestions", Value::Array(list));
+        if again.len() < 2 {
+            return false;
+        }
         self.extra.insert("again", Value::Bool(true));
-        self.state.offered = offered;
-        self.say("suggest", ReplyKind::Suggestions);
+        self.show_suggestions(again);
         true
     }
 
@@ -764,23 +752,28 @@ impl<'a> Turn<'a> {
 
     fn suggest(&mut self, suggest_threshold: f32) {
         let floor = suggest_threshold / 2.0;
-        let offered: Vec<Hit> = self
+        let offered: Vec<ArticleRef> = self
             .hits
             .iter()
             .filter(|h| h.confidence >= floor)
             .take(SUGGESTIONS)
-            .cloned()
+            .map(ArticleRef::from)
             .collect();
         self.state.misses += 1;
-        self.action = Action::Suggested;
-        self.state.offered = offered.iter().map(|h| h.id.clone()).collect();
-        self.suggestions = offered.iter().map(ArticleRef::from).collect();
+        self.show_suggestions(offered);
+    }
+
+    /// Offers articles as a numbered "did you mean" list, remembered for the next message.
+    fn show_suggestions(&mut self, offered: Vec<ArticleRef>) {
         let list: Vec<Value> = offered
             .iter()
             .enumerate()
-            .map(|(i, h)| json!({"number": i + 1, "title": h.title, "url": h.url}))
+            .map(|(i, a)| json!({"number": i + 1, "title": a.title, "url": a.url}))
             .collect();
         self.extra.insert("suggestions", Value::Array(list));
+        self.state.offered = offered.iter().map(|a| a.id.clone()).collect();
+        self.suggestions = offered;
+        self.action = Action::Suggested;
         self.say("suggest", ReplyKind::Suggestions);
     }
 
