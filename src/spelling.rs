@@ -102,12 +102,12 @@ impl Speller {
         known.sort();
         let mut deletions: HashMap<String, Vec<u32>> = HashMap::default();
         for (id, word) in known.iter().enumerate() {
-            for key in std::iter::once((*word).clone()).chain(deleted(word)) {
-                let ids = deletions.entry(key).or_default();
+            each_key(word, |key| {
+                let ids = deletions.entry(key.to_string()).or_default();
                 if ids.last() != Some(&(id as u32)) {
                     ids.push(id as u32);
                 }
-            }
+            });
         }
         speller.list = known.into_iter().cloned().collect();
         speller.deletions = deletions;
@@ -151,19 +151,9 @@ impl Speller {
         let mut best: Option<(u32, &str)> = None;
         let mut tied = false;
         let mut seen: Vec<u32> = Vec::new();
-        // The word itself, then the word without each of its letters, in one reused buffer.
-        let mut key = String::with_capacity(folded.len());
-        for skip in std::iter::once(None).chain(folded.char_indices().map(Some)) {
-            key.clear();
-            match skip {
-                None => key.push_str(folded),
-                Some((at, c)) => {
-                    key.push_str(&folded[..at]);
-                    key.push_str(&folded[at + c.len_utf8()..]);
-                }
-            }
-            let Some(ids) = self.deletions.get(key.as_str()) else {
-                continue;
+        each_key(folded, |key| {
+            let Some(ids) = self.deletions.get(key) else {
+                return;
             };
             for &id in ids {
                 if seen.contains(&id) {
@@ -190,7 +180,7 @@ impl Speller {
                     }
                 }
             }
-        }
+        });
         let (_, candidate) = best.filter(|_| !tied)?;
         if keep(folded) {
             return None;
@@ -245,14 +235,18 @@ fn is_plural_of(a: &str, b: &str) -> bool {
     a.strip_suffix('s') == Some(b)
 }
 
-/// The word with each one of its letters deleted in turn.
-fn deleted(word: &str) -> impl Iterator<Item = String> + '_ {
-    word.char_indices().map(move |(at, c)| {
-        let mut shorter = String::with_capacity(word.len());
-        shorter.push_str(&word[..at]);
-        shorter.push_str(&word[at + c.len_utf8()..]);
-        shorter
-    })
+/// Calls `f` with the word itself, then with the word without each of its letters in turn:
+/// the keys under which a known word is indexed and a customer's word is looked up. One
+/// buffer for all of them (lookups run on the hot path).
+fn each_key(word: &str, mut f: impl FnMut(&str)) {
+    f(word);
+    let mut key = String::with_capacity(word.len());
+    for (at, c) in word.char_indices() {
+        key.clear();
+        key.push_str(&word[..at]);
+        key.push_str(&word[at + c.len_utf8()..]);
+        f(&key);
+    }
 }
 
 /// The words of a text with their byte offsets: runs of letters, digits and apostrophes (as
