@@ -171,7 +171,9 @@ fn spellers(articles: &[Article], flows: &FlowSet) -> BTreeMap<Language, Speller
         .collect()
 }
 
-/// A stable fingerprint of every file under the given paths (names, sizes and bytes).
+/// A stable fingerprint of every file under the given paths: each file's name relative to its
+/// root and its bytes. Where the content lives (the clone's directory, a relative or absolute
+/// `--config`) does not change it, so every server of one deployment names the same version.
 fn fingerprint(paths: &[&Path]) -> String {
     // FNV-1a: stable across runs and platforms, enough to tell content versions apart.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
@@ -181,15 +183,27 @@ fn fingerprint(paths: &[&Path]) -> String {
             hash = hash.wrapping_mul(0x0100_0000_01b3);
         }
     };
-    let mut files = Vec::new();
-    for path in paths {
-        collect_files(path, &mut files, 0);
-    }
-    files.sort();
-    for file in files {
-        feed(file.to_string_lossy().as_bytes());
-        if let Ok(bytes) = std::fs::read(&file) {
-            feed(&bytes);
+    for (index, root) in paths.iter().enumerate() {
+        let mut files = Vec::new();
+        collect_files(root, &mut files, 0);
+        files.sort();
+        feed(&(index as u64).to_le_bytes());
+        for file in files {
+            let name = match file.strip_prefix(root) {
+                Ok(relative) if !relative.as_os_str().is_empty() => relative,
+                _ => Path::new(file.file_name().unwrap_or_default()),
+            };
+            // Separators as `/` so a Windows checkout names the same version.
+            let name: Vec<_> = name
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect();
+            feed(name.join("/").as_bytes());
+            feed(&[0]);
+            if let Ok(bytes) = std::fs::read(&file) {
+                feed(&(bytes.len() as u64).to_le_bytes());
+                feed(&bytes);
+            }
         }
     }
     format!("{hash:016x}")[..12].to_string()

@@ -52,6 +52,23 @@ fn shipped_content_loads_with_every_locale_complete() {
     assert_eq!(content.version.len(), 12);
 }
 
+/// The version names the content, not where it lives: two copies in different directories
+/// name the same version, and one changed byte names another.
+#[test]
+fn the_content_version_follows_the_bytes_not_the_directory() {
+    let first = ContentCopy::new();
+    let second = ContentCopy::new();
+    let version = |copy: &ContentCopy| copy.load().expect("the copy loads").version;
+    assert_eq!(version(&first), version(&second));
+    assert_eq!(version(&first), shipped().version);
+    second.edit(
+        "kb/en/shipping-costs.md",
+        "is shipping free",
+        "is shipping free?",
+    );
+    assert_ne!(version(&first), version(&second));
+}
+
 #[test]
 fn a_file_in_flows_overrides_the_system_flow_of_the_same_name() {
     let content = shipped();
