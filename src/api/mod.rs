@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use jiff::Timestamp;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::content::Content;
@@ -651,10 +651,21 @@ async fn kb_search(
         .ok_or_else(|| ApiError::invalid("no help center for that locale"))?;
     let limit = query.limit.unwrap_or(5).clamp(1, 20);
     let hits = content.help_center.search(language, &query.q, limit);
-    Ok(Json(
-        json!({"locale": language.code(), "content_version": content.version, "results": hits}),
-    )
+    Ok(Json(SearchResponse {
+        locale: language.code(),
+        content_version: &content.version,
+        results: &hits,
+    })
     .into_response())
+}
+
+/// Serialized directly, not through `json!`: a `Value` widens each `f32` confidence to
+/// `f64`, and 0.85 would read 0.8500000238418579.
+#[derive(Serialize)]
+struct SearchResponse<'a> {
+    locale: &'a str,
+    content_version: &'a str,
+    results: &'a [crate::kb::Hit],
 }
 
 #[derive(Deserialize)]

@@ -624,6 +624,11 @@ async fn the_help_center_search_endpoint_returns_scored_results() {
         .unwrap()
         .starts_with("https://help.maple-moss.example/nl/"));
     assert!((0.0..=1.0).contains(&first["confidence"].as_f64().unwrap()));
+    // Three decimals as sent, not a widened float ("0.8500000238418579").
+    for result in results {
+        let written = result["confidence"].to_string();
+        assert!(written.len() <= 5, "confidence written as {written}");
+    }
     assert!(!first["snippet"].as_str().unwrap().is_empty());
     let (status, _) = app
         .get("/v1/kb/search?q=%28%28%28%3A%29&locale=en", Some(WEB_KEY))
