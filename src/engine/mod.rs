@@ -868,6 +868,19 @@ impl<'a> Turn<'a> {
             queue: queue.clone(),
             since: self.now,
         };
+        // A hand-off the help center was not asked about (a request for a person, a flow
+        // that gave up) still shows the agent the articles the message is about: "my invoice
+        // is wrong, I want to speak to someone" comes with the invoice articles. Only those
+        // sure enough to be suggested to a customer, so "a person, please" brings no noise.
+        let candidates: Vec<ArticleRef> = if self.hits.is_empty() {
+            self.handoff_candidates()
+        } else {
+            self.hits
+                .iter()
+                .take(SUGGESTIONS)
+                .map(ArticleRef::from)
+                .collect()
+        };
         self.handoff = Some(HandoffDecision {
             queue,
             reason: reason.to_string(),
@@ -875,13 +888,30 @@ impl<'a> Turn<'a> {
             open_now,
             next_open_at,
             after_hours: !open_now,
-            candidates: self
-                .hits
-                .iter()
-                .take(SUGGESTIONS)
-                .map(ArticleRef::from)
-                .collect(),
+            candidates,
         });
+    }
+
+    /// The help center's articles for a message that was handed off without asking it:
+    /// searched without the words that ask for a person, and only those sure enough to be
+    /// suggested to a customer.
+    fn handoff_candidates(&self) -> Vec<ArticleRef> {
+        let floor = self.content.settings.thresholds_for(&self.locale).suggest;
+        let rest = self
+            .content
+            .triggers
+            .without_person_requests(self.matching_text());
+        let text = rest.as_deref().unwrap_or(self.matching_text());
+        if !locale::names_something(self.language, text) {
+            return Vec::new();
+        }
+        self.content
+            .help_center
+            .search(self.language, text, SUGGESTIONS)
+            .iter()
+            .filter(|hit| hit.confidence >= floor)
+            .map(ArticleRef::from)
+            .collect()
     }
 
     /// Whether a queue is open now, and when it next opens.

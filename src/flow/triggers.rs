@@ -37,6 +37,8 @@ struct Keyword {
     length: usize,
     language: Language,
     single_word: bool,
+    /// The flow's first step hands off: the keyword asks for a person ("talk to someone").
+    asks_for_person: bool,
 }
 
 pub struct TriggerMatcher {
@@ -60,6 +62,10 @@ impl TriggerMatcher {
         let mut keywords = Vec::new();
         let mut keyword_flows = Vec::new();
         for (index, flow) in flows.flows.iter().enumerate() {
+            let asks_for_person = matches!(
+                flow.steps.first().map(|step| &step.action),
+                Some(crate::flow::Action::Handoff(_))
+            );
             for (language, list) in &flow.keywords {
                 for keyword in list {
                     let folded = fold(keyword);
@@ -69,6 +75,7 @@ impl TriggerMatcher {
                             length: folded.chars().count(),
                             language: *language,
                             single_word: !folded.contains(' '),
+                            asks_for_person,
                         });
                         keywords.push(folded);
                     }
@@ -200,6 +207,14 @@ impl TriggerMatcher {
 
     /// The keywords found in folded text, on word boundaries.
     fn keywords_in<'a>(&'a self, folded: &'a str) -> impl Iterator<Item = Keyword> + 'a {
+        self.keyword_spans(folded).map(|(keyword, _)| keyword)
+    }
+
+    /// The keywords found in folded text, on word boundaries, with their byte ranges.
+    fn keyword_spans<'a>(
+        &'a self,
+        folded: &'a str,
+    ) -> impl Iterator<Item = (Keyword, std::ops::Range<usize>)> + 'a {
         let bytes = folded.as_bytes();
         self.automaton
             .iter()
@@ -209,7 +224,38 @@ impl TriggerMatcher {
                 let ends_word = found.end() == bytes.len() || bytes[found.end()] == b' ';
                 starts_word && ends_word
             })
-            .map(|found| self.keyword_flows[found.pattern().as_usize()])
+            .map(|found| {
+                (
+                    self.keyword_flows[found.pattern().as_usize()],
+                    found.range(),
+                )
+            })
+    }
+
+    /// The message without its requests for a person (the keywords of flows that start by
+    /// handing off: "talk to someone", "hablar con una persona"), folded; `None` when it has
+    /// none. What is left says what the customer wants a person for: "my invoice is wrong
+    /// and I want to speak to someone" leaves "my invoice is wrong and i want to".
+    pub fn without_person_requests(&self, text: &str) -> Option<String> {
+        let text: String = text.chars().take(MAX_MATCH_CHARS).collect();
+        let folded = fold(&text);
+        let mut keep = vec![true; folded.len()];
+        let mut found = false;
+        for (keyword, range) in self.keyword_spans(&folded) {
+            if keyword.asks_for_person {
+                keep[range].iter_mut().for_each(|byte| *byte = false);
+                found = true;
+            }
+        }
+        if !found {
+            return None;
+        }
+        let rest: String = folded
+            .char_indices()
+            .filter(|(at, _)| keep[*at])
+            .map(|(_, c)| c)
+            .collect();
+        Some(rest.split_whitespace().collect::<Vec<_>>().join(" "))
     }
 
     /// The language of the flow phrases in `text` ("quisiera devolver"), when they are all of

@@ -85,6 +85,38 @@ fn an_explicit_request_for_a_person_hands_off_in_every_language() {
     }
 }
 
+/// A request for a person carries the articles the rest of the message is about, for the
+/// agent; a request that says nothing else carries none (no "am I talking to a bot?" noise).
+#[test]
+fn a_request_for_a_person_brings_the_agent_the_articles_it_is_about() {
+    let candidates = |text: &str| -> Vec<String> {
+        let decision = engine::decide(
+            shipped(),
+            &ConversationState::default(),
+            &message(text, None),
+            at(OPEN),
+        );
+        assert_eq!(decision.action, Action::HandedOff, "{text}");
+        let handoff = decision.handoff.unwrap();
+        assert_eq!(handoff.reason, "customer_request", "{text}");
+        assert!(handoff.candidates.iter().all(|c| c.confidence.is_some()));
+        handoff.candidates.into_iter().map(|c| c.id).collect()
+    };
+    assert!(candidates("I want to talk to a person").is_empty());
+    assert!(candidates("Quiero hablar con una persona").is_empty());
+    assert_eq!(
+        candidates("je voudrais parler à quelqu'un, mon colis est arrivé cassé").first(),
+        Some(&"damaged-item".to_string())
+    );
+    assert_eq!(
+        candidates("quiero hablar con una persona sobre mi reembolso").first(),
+        Some(&"refund-time".to_string())
+    );
+    assert!(
+        candidates("ik wil iemand spreken over mijn retour").contains(&"start-return".to_string())
+    );
+}
+
 #[test]
 fn asking_for_a_person_about_billing_goes_to_the_billing_queue() {
     let decision = engine::decide(
