@@ -1023,6 +1023,38 @@ pub fn is_yes(text: &str) -> bool {
         && words.any(|w| YES.contains(&w))
 }
 
+/// Words that point back at what was just said, folded: a message that opens with "and" or
+/// "also", or refers to "it" or "that", follows up on the previous answer ("and to Belgium?",
+/// "how do I use it?", "et combien ça coûte ?", "¿y cuánto tarda?", "en wat kost dat?").
+const FOLLOW_UP_OPENERS: [&str; 12] = [
+    "and", "also", "what", "how", "y", "tambien", "et", "aussi", "en", "ook", "plus", "but",
+];
+const FOLLOW_UP_REFERENCES: [&str; 27] = [
+    "it", "that", "this", "those", "them", "there", "eso", "esto", "ello", "lo", "la", "los",
+    "las", "ahi", "alli", "ca", "cela", "ceci", "celui", "celle", "y", "dat", "dit", "die", "hem",
+    "daar", "ervan",
+];
+
+/// Whether a message reads as a follow-up of the previous answer: it opens with a word such
+/// as "and" ("and what about", "et", "y", "en") or refers back to it ("it", "eso", "ça",
+/// "dat"). The help center's words decide what it is about; this only says that the
+/// previous answer may complete it.
+pub fn is_follow_up(text: &str) -> bool {
+    let folded = crate::text::fold(text);
+    let mut words = folded.split(' ').filter(|w| !w.is_empty());
+    let Some(first) = words.next() else {
+        return false;
+    };
+    let opener = FOLLOW_UP_OPENERS.contains(&first)
+        && (!matches!(first, "what" | "how")
+            || folded.starts_with("what about")
+            || folded.starts_with("how about"));
+    opener
+        || std::iter::once(first)
+            .chain(words)
+            .any(|w| FOLLOW_UP_REFERENCES.contains(&w))
+}
+
 /// Words of courtesy and of the asking itself, folded: they say nothing about what is asked
 /// ("please", "por favor", "s'il vous plaît", "graag", "can you tell me", "me podéis decir").
 const COURTESY: [&str; 17] = [

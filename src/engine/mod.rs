@@ -46,6 +46,10 @@ pub fn decide(
 /// Sentences and clauses of a long message searched one at a time, besides the whole message.
 const MAX_SENTENCE_READINGS: usize = 6;
 
+/// A message of at most this many words, right after an answer, may be a follow-up that
+/// leaves out its subject.
+const FOLLOW_UP_WORDS: usize = 6;
+
 struct Turn<'a> {
     content: &'a Content,
     inbound: &'a Inbound,
@@ -53,6 +57,10 @@ struct Turn<'a> {
     state: ConversationState,
     /// The previous reply asked what the question is (`ConversationState::greeted`).
     greeted_before: bool,
+    /// What the previous reply answered (`ConversationState::topic`).
+    topic_before: Option<String>,
+    /// This message was read together with `topic_before`.
+    followed_up: bool,
     locale: Locale,
     chain: Vec<Locale>,
     language: Language,
@@ -88,9 +96,12 @@ impl<'a> Turn<'a> {
             now,
             state: ConversationState {
                 greeted: false,
+                topic: None,
                 ..previous.clone()
             },
             greeted_before: previous.greeted,
+            topic_before: previous.topic.clone(),
+            followed_up: false,
             chain: vec![default_locale.clone()],
             language: default_locale.language().unwrap_or(Language::En),
             locale: default_locale,
@@ -228,6 +239,7 @@ impl<'a> Turn<'a> {
             self.state.slots.clear();
             self.state.off_hours_notice_for = None;
             self.greeted_before = false;
+            self.topic_before = None;
         }
         self.state.last_message_at = Some(self.now);
         new_session
@@ -619,6 +631,7 @@ impl<'a> Turn<'a> {
         let settings = &self.content.settings;
         let thresholds = settings.thresholds_for(&self.locale);
         self.hits = self.help_center_hits(SUGGESTIONS.max(5));
+        self.read_as_follow_up(thresholds.answer);
         let top_confidence = self.hits.first().map_or(0.0, |h| h.confidence);
 
         // A flow whose example phrases match better than any article starts instead.
@@ -661,7 +674,8 @@ impl<'a> Turn<'a> {
                 && !self.content.help_center.title_mentions(top.article, text)
         };
         let answers = match small_talk {
-            None => !one_word_elsewhere(),
+            // A follow-up's one word ("Belgium?") is read with its subject.
+            None => self.followed_up || !one_word_elsewhere(),
             Some(_) => about_small_talk(),
         };
         if top.confidence >= answer_threshold && answers {
@@ -680,6 +694,53 @@ impl<'a> Turn<'a> {
             self.miss_without_match();
         } else {
             self.hand_off(None, Priority::Normal, "low_confidence", None);
+        }
+    }
+
+    /// A short message right after an answer that is not sure enough alone ("and to
+    /// Belgium?", "et combien ça coûte ?", "¿y cuánto tarda?") is read together with what
+    /// that answer was about; the reading replaces the message's own hits when it is sure
+    /// enough to answer. Small talk and messages that are surely about something else keep
+    /// their own reading.
+    fn read_as_follow_up(&mut self, answer_threshold: f32) {
+        let Some(topic) = self.topic_before.as_deref() else {
+            return;
+        };
+        let help_center = &self.content.help_center;
+        let sure = |hits: &[Hit]| {
+            hits.first().is_some_and(|top| {
+                top.confidence
+                    >= help_center
+                        .article(top.article)
+                        .threshold
+                        .unwrap_or(answer_threshold)
+            })
+        };
+        let text = self.matching_text();
+        let words = text
+            .split_whitespace()
+            .filter(|w| w.chars().any(char::is_alphabetic))
+            .count();
+        if sure(&self.hits)
+            || words > FOLLOW_UP_WORDS
+            || locale::small_talk(&self.inbound.text).is_some()
+            || locale::is_yes(&self.inbound.text)
+            || !locale::is_follow_up(text)
+        {
+            return;
+        }
+        // The topic completes the message; it does not choose the article. Only articles the
+        // message points to on its own stay ("en wat kost dat?" after the countries article
+        // asks for the cost, and "my parcel is damaged" is not about the shipping costs).
+        let hits: Vec<Hit> = help_center
+            .search(self.language, &format!("{text} {topic}"), 10)
+            .into_iter()
+            .filter(|hit| self.hits.iter().any(|own| own.article == hit.article))
+            .collect();
+        if sure(&hits) {
+            tracing::debug!("read as a follow-up of the previous answer");
+            self.hits = hits;
+            self.followed_up = true;
         }
     }
 
@@ -747,6 +808,7 @@ impl<'a> Turn<'a> {
             "article",
             json!({"id": article.id, "title": article.title, "url": article.url, "answer": article.answer}),
         );
+        self.state.topic = Some(article.title.clone());
         self.say("answer", ReplyKind::Answer);
     }
 

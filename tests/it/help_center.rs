@@ -1027,3 +1027,32 @@ fn a_yes_is_only_a_yes() {
         assert!(!is_yes(not), "{not:?}");
     }
 }
+
+/// A follow-up opens with "and" or refers back to what was said; a new question does not.
+#[test]
+fn a_follow_up_opens_with_and_or_refers_back() {
+    use firstline::locale::is_follow_up;
+    for follow_up in [
+        "and to Belgium?",
+        "What about Belgium?",
+        "how do I use it?",
+        "¿y a Bélgica?",
+        "¿cómo la uso?",
+        "et combien ça coûte ?",
+        "en naar België?",
+        "is dat gratis?",
+    ] {
+        assert!(is_follow_up(follow_up), "{follow_up:?}");
+    }
+    for new in [
+        "",
+        "my parcel is damaged",
+        "what payment methods do you accept?",
+        "how much is shipping?",
+        "¿cuánto cuesta el envío?",
+        "wat kost de verzending?",
+        "🙂",
+    ] {
+        assert!(!is_follow_up(new), "{new:?}");
+    }
+}
