@@ -956,9 +956,9 @@ impl<'a> Turn<'a> {
 
     /// The help center's articles for a message that was handed off without asking it:
     /// searched without the words that ask for a person, and only those sure enough to be
-    /// suggested to a customer.
+    /// listed among a customer's suggestions (half the suggestion threshold, as `suggest`).
     fn handoff_candidates(&self) -> Vec<ArticleRef> {
-        let floor = self.content.settings.thresholds_for(&self.locale).suggest;
+        let floor = self.content.settings.thresholds_for(&self.locale).suggest / 2.0;
         let rest = self
             .content
             .triggers
