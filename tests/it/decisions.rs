@@ -11,6 +11,16 @@ fn kinds(decision: &engine::Decision) -> Vec<ReplyKind> {
     decision.replies.iter().map(|r| r.kind).collect()
 }
 
+/// The decision on a first message in a new conversation, while support is open.
+fn first_message(text: &str) -> engine::Decision {
+    engine::decide(
+        shipped(),
+        &ConversationState::default(),
+        &message(text, None),
+        at(OPEN),
+    )
+}
+
 #[test]
 fn first_contact_gets_the_autoresponse_together_with_the_answer() {
     let decisions = converse(
@@ -64,12 +74,7 @@ fn an_explicit_request_for_a_person_hands_off_in_every_language() {
         ("Je voudrais parler à un conseiller", "fr"),
         ("Kan ik met een medewerker praten?", "nl"),
     ] {
-        let decision = engine::decide(
-            shipped(),
-            &ConversationState::default(),
-            &message(text, None),
-            at(OPEN),
-        );
+        let decision = first_message(text);
         assert_eq!(decision.action, Action::HandedOff, "{text}");
         assert_eq!(decision.locale, locale, "{text}");
         let handoff = decision.handoff.as_ref().unwrap();
@@ -90,12 +95,7 @@ fn an_explicit_request_for_a_person_hands_off_in_every_language() {
 #[test]
 fn a_request_for_a_person_brings_the_agent_the_articles_it_is_about() {
     let candidates = |text: &str| -> Vec<String> {
-        let decision = engine::decide(
-            shipped(),
-            &ConversationState::default(),
-            &message(text, None),
-            at(OPEN),
-        );
+        let decision = first_message(text);
         assert_eq!(decision.action, Action::HandedOff, "{text}");
         let handoff = decision.handoff.unwrap();
         assert_eq!(handoff.reason, "customer_request", "{text}");
@@ -119,12 +119,7 @@ fn a_request_for_a_person_brings_the_agent_the_articles_it_is_about() {
 
 #[test]
 fn asking_for_a_person_about_billing_goes_to_the_billing_queue() {
-    let decision = engine::decide(
-        shipped(),
-        &ConversationState::default(),
-        &message("I need to speak to someone about my invoice", None),
-        at(OPEN),
-    );
+    let decision = first_message("I need to speak to someone about my invoice");
     assert_eq!(decision.handoff.as_ref().unwrap().queue, "billing");
 }
 
@@ -286,12 +281,7 @@ fn a_second_unclear_question_after_did_you_mean_hands_off_to_the_articles_queue(
 
 #[test]
 fn an_off_topic_question_hands_off_at_once() {
-    let decision = engine::decide(
-        shipped(),
-        &ConversationState::default(),
-        &message("What is the meaning of life and the universe?", None),
-        at(OPEN),
-    );
+    let decision = first_message("What is the meaning of life and the universe?");
     assert_eq!(decision.action, Action::HandedOff);
     assert_eq!(decision.handoff.as_ref().unwrap().reason, "low_confidence");
     assert!(decision.confidence.unwrap() < 0.35);
@@ -342,12 +332,7 @@ fn order_status_collects_a_valid_order_number_with_retries() {
 
 #[test]
 fn a_pattern_capture_fills_the_slot_and_skips_the_question() {
-    let decision = engine::decide(
-        shipped(),
-        &ConversationState::default(),
-        &message("status of order 87654321 please", None),
-        at(OPEN),
-    );
+    let decision = first_message("status of order 87654321 please");
     assert_eq!(decision.flow.as_deref(), Some("order_status"));
     assert_eq!(
         decision.slots.get("order_number").map(String::as_str),
@@ -435,12 +420,7 @@ fn cancel_stops_a_waiting_flow_but_is_not_a_trigger_outside_one() {
     assert_eq!(decisions[1].flow.as_deref(), Some("cancel"));
     assert!(decisions[1].state.waiting.is_none());
     // "cancel my order" outside a flow is a help-center question.
-    let decision = engine::decide(
-        shipped(),
-        &ConversationState::default(),
-        &message("how do I cancel my order", None),
-        at(OPEN),
-    );
+    let decision = first_message("how do I cancel my order");
     assert_eq!(
         decision.article.as_ref().map(|a| a.id.as_str()),
         Some("cancel-order")
@@ -466,12 +446,7 @@ fn asking_for_a_person_in_the_middle_of_a_flow_hands_off() {
 
 #[test]
 fn opening_hours_flow_answers_from_the_live_schedule() {
-    let open = engine::decide(
-        shipped(),
-        &ConversationState::default(),
-        &message("what are your opening hours", None),
-        at(OPEN),
-    );
+    let open = first_message("what are your opening hours");
     let closed = engine::decide(
         shipped(),
         &ConversationState::default(),
@@ -659,12 +634,7 @@ fn hostile_customer_text_gets_a_sane_decision() {
         "title:foo AND (bar OR \"baz",
         "SELECT * FROM users; --",
     ] {
-        let decision = engine::decide(
-            shipped(),
-            &ConversationState::default(),
-            &message(text, None),
-            at(OPEN),
-        );
+        let decision = first_message(text);
         assert!(!decision.replies.is_empty(), "{text:.40}");
         assert!(decision.confidence.is_none_or(|c| (0.0..=1.0).contains(&c)));
     }
