@@ -50,6 +50,9 @@ const MAX_SENTENCE_READINGS: usize = 6;
 /// leaves out its subject.
 const FOLLOW_UP_WORDS: usize = 6;
 
+/// How many of the follow-up's own articles it may be answered from, read with its topic.
+const FOLLOW_UP_CANDIDATES: usize = 10;
+
 struct Turn<'a> {
     content: &'a Content,
     inbound: &'a Inbound,
@@ -732,10 +735,15 @@ impl<'a> Turn<'a> {
         // The topic completes the message; it does not choose the article. Only articles the
         // message points to on its own stay ("en wat kost dat?" after the countries article
         // asks for the cost, and "my parcel is damaged" is not about the shipping costs).
+        let own = help_center.search(self.language, text, FOLLOW_UP_CANDIDATES);
         let hits: Vec<Hit> = help_center
-            .search(self.language, &format!("{text} {topic}"), 10)
+            .search(
+                self.language,
+                &format!("{text} {topic}"),
+                FOLLOW_UP_CANDIDATES,
+            )
             .into_iter()
-            .filter(|hit| self.hits.iter().any(|own| own.article == hit.article))
+            .filter(|hit| own.iter().any(|own| own.article == hit.article))
             .collect();
         if sure(&hits) {
             tracing::debug!("read as a follow-up of the previous answer");
