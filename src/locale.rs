@@ -1057,10 +1057,19 @@ pub fn is_follow_up(text: &str) -> bool {
 
 /// Words of courtesy and of the asking itself, folded: they say nothing about what is asked
 /// ("please", "por favor", "s'il vous plaît", "graag", "can you tell me", "me podéis decir").
-const COURTESY: [&str; 17] = [
+const COURTESY: [&str; 24] = [
     "please",
     "tell",
     "wondering",
+    // Asking someone to look ("can you check?", "¿podéis revisarlo?", "pouvez-vous
+    // vérifier ?", "kunnen jullie het nakijken?"): the thing to check is named elsewhere.
+    "check",
+    "revisar",
+    "comprobar",
+    "verifier",
+    "checken",
+    "nakijken",
+    "controleren",
     "decir",
     "dire",
     "vertellen",
@@ -1177,4 +1186,71 @@ pub fn clauses(sentence: &str) -> Vec<&str> {
         found.extend(sentence.split(',').map(str::trim).filter(|c| !c.is_empty()));
     }
     found
+}
+
+/// The reply attribution of a mail client ("On Mon, 16 Nov 2026 at 10:02, … wrote:", "El …
+/// escribió:", "Le … a écrit :", "Op … schreef …:"); it always has a date or an address.
+static ATTRIBUTION: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?i)^(?:on|el|le|op|am)\b.{0,300}\b(?:wrote|escribió|escribio|a\s+écrit|a\s+ecrit|schreef|schrieb)\b.{0,100}:$",
+    )
+    .expect("the attribution pattern compiles")
+});
+
+/// A line that starts what a message quotes or signs off with, not what the customer writes
+/// now: the separator of a forwarded or Outlook-quoted message, a signature delimiter ("-- ")
+/// and a phone's signature ("Sent from my iPhone", "Enviado desde mi…", "Envoyé de mon…",
+/// "Verzonden met mijn…").
+static QUOTE_START: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?xi)^(?:
+            -{2,}\s*(?:original\s+message|forwarded\s+message|mensaje\s+original|mensaje\s+reenviado
+                    |message\s+d'origine|message\s+transféré|oorspronkelijk\s+bericht|doorgestuurd\s+bericht)\s*-{2,}
+          | --\s*
+          | (?:sent\s+from\s+my|enviado\s+desde\s+mi|envoyé\s+(?:de|depuis)\s+mon|verzonden\s+(?:vanaf|met|via)\s+mijn|verstuurd\s+(?:vanaf|met|via)\s+mijn)\b.*
+        )$",
+    )
+    .expect("the quote pattern compiles")
+});
+
+/// The header of a message quoted by Outlook: "From: …" followed by "Sent: …" or "Date: …".
+static QUOTED_HEADER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"(?i)^(?:from|de|van|von)\s*:\s*\S").expect("the header pattern compiles")
+});
+static QUOTED_HEADER_NEXT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?i)^(?:sent|date|to|enviado|fecha|para|envoyé|date|à|verzonden|datum|aan|gesendet)\s*:",
+    )
+    .expect("the header pattern compiles")
+});
+
+/// The customer's own words of a message that also quotes an earlier one or signs off (an
+/// email reply: the text above "On … wrote:" and the `>` lines, above "-- " or "Sent from my
+/// iPhone"). `None` when nothing is cut, or when cutting would leave nothing. The quoted
+/// part is the business's own earlier answer: read along, "Our opening hours are…" in it
+/// would start the opening-hours flow for a question about a refund.
+pub fn own_words(text: &str) -> Option<&str> {
+    let mut lines = Vec::new();
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        lines.push((at, line.trim()));
+        at += line.len();
+    }
+    let attribution = |line: &str| {
+        line.ends_with(':')
+            && line.chars().any(|c| c.is_ascii_digit() || c == '@')
+            && ATTRIBUTION.is_match(line)
+    };
+    let cut = (0..lines.len()).find(|&i| {
+        let line = lines[i].1;
+        let next = lines.get(i + 1).map_or("", |l| l.1);
+        line.starts_with('>')
+            || QUOTE_START.is_match(line)
+            || attribution(line)
+            // An attribution that wraps: "On Mon, …, Maple & Moss <support@…>" / "wrote:".
+            || (next.ends_with(':') && line.len() <= 300 && attribution(&format!("{line} {next}")))
+            || (QUOTED_HEADER.is_match(line) && QUOTED_HEADER_NEXT.is_match(next))
+    })?;
+    let own = text[..lines[cut].0].trim_end();
+    (!own.trim().is_empty()).then_some(own)
 }

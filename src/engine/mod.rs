@@ -38,6 +38,19 @@ pub fn decide(
     inbound: &Inbound,
     now: Timestamp,
 ) -> Decision {
+    // An email reply is read without what it quotes or signs off with (the history keeps
+    // the message as sent).
+    let own;
+    let inbound = match locale::own_words(&inbound.text) {
+        Some(words) => {
+            own = Inbound {
+                text: words.to_string(),
+                ..inbound.clone()
+            };
+            &own
+        }
+        None => inbound,
+    };
     let mut turn = Turn::new(content, state, inbound, now);
     turn.run();
     turn.finish()

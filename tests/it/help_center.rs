@@ -1056,3 +1056,47 @@ fn a_follow_up_opens_with_and_or_refers_back() {
         assert!(!is_follow_up(new), "{new:?}");
     }
 }
+
+/// An email reply is read without what it quotes or signs off with; a message without
+/// either, or one that would be left empty, is read whole.
+#[test]
+fn an_email_reply_is_read_without_its_quote_and_signature() {
+    use firstline::locale::own_words;
+    let reply = "Hi,\n\nWhere is my refund?\n\nThanks,\nMark\n\nOn Mon, 16 Nov 2026 at 10:02, Maple & Moss <support@maple-moss.example> wrote:\n> Our opening hours are Monday to Friday 08:00-20:00.\n";
+    assert_eq!(
+        own_words(reply),
+        Some("Hi,\n\nWhere is my refund?\n\nThanks,\nMark")
+    );
+    for (text, own) in [
+        // Gmail in Spanish, the attribution wrapped over two lines.
+        (
+            "¿Cuánto tarda el reembolso?\n\nEl lun, 16 nov 2026 a las 10:02, Maple & Moss <support@maple-moss.example>\nescribió:\n> Hola",
+            "¿Cuánto tarda el reembolso?",
+        ),
+        ("Où est mon colis ?\n\nLe lun. 16 nov. 2026 à 10:02, Maple & Moss a écrit :\n> Bonjour", "Où est mon colis ?"),
+        ("Waar blijft mijn pakket?\n\nOp ma 16 nov. 2026 om 10:02 schreef Maple & Moss <support@maple-moss.example>:\n> Hallo", "Waar blijft mijn pakket?"),
+        ("Where is my order?\n\nSent from my iPhone", "Where is my order?"),
+        ("¿Dónde está mi pedido?\nEnviado desde mi iPhone", "¿Dónde está mi pedido?"),
+        ("Where is my order?\n-- \nMark Jansen\nJansen BV", "Where is my order?"),
+        (
+            "Can I return this?\n\nFrom: Maple & Moss <support@maple-moss.example>\nSent: Monday, 16 November 2026 10:02\nSubject: Your order",
+            "Can I return this?",
+        ),
+        (
+            "see below\n\n-----Original Message-----\nFrom: Maple & Moss",
+            "see below",
+        ),
+    ] {
+        assert_eq!(own_words(text), Some(own), "{text:?}");
+    }
+    for whole in [
+        "Where is my order?",
+        "",
+        "> only a quote",
+        // Written by the customer, no date or address: not an attribution.
+        "Le livreur m'a écrit :\nil viendra demain",
+        "From: the shop, I ordered a lamp",
+    ] {
+        assert_eq!(own_words(whole), None, "{whole:?}");
+    }
+}
