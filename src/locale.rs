@@ -1219,7 +1219,7 @@ static QUOTED_HEADER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::n
 });
 static QUOTED_HEADER_NEXT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(
-        r"(?i)^(?:sent|date|to|enviado|fecha|para|envoyé|date|à|verzonden|datum|aan|gesendet)\s*:",
+        r"(?i)^(?:sent|date|to|enviado|fecha|para|envoyé|à|verzonden|datum|aan|gesendet)\s*:",
     )
     .expect("the header pattern compiles")
 });

@@ -953,8 +953,8 @@ impl<'a> Turn<'a> {
         };
         // A hand-off the help center was not asked about (a request for a person, a flow
         // that gave up) still shows the agent the articles the message is about: "my invoice
-        // is wrong, I want to speak to someone" comes with the invoice articles. Only those
-        // sure enough to be suggested to a customer, so "a person, please" brings no noise.
+        // is wrong, I want to speak to someone" comes with the invoice articles, and "a
+        // person, please" with none (`handoff_candidates`).
         let candidates: Vec<ArticleRef> = if self.hits.is_empty() {
             self.handoff_candidates()
         } else {

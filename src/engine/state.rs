@@ -44,8 +44,9 @@ pub struct ConversationState {
     /// message without one is a miss, not another greeting. Lasts one message.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub greeted: bool,
-    /// The title of the article the last reply answered with, so a follow-up that leaves out its subject ("and to Belgium?",
-    /// "et combien ça coûte ?") is read with it. Lasts one message.
+    /// The title of the article the last reply answered with, so a follow-up that leaves out
+    /// its subject ("and to Belgium?", "et combien ça coûte ?") is read with it. Lasts one
+    /// message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub topic: Option<String>,
 }
