@@ -126,13 +126,17 @@ impl Serialize for Locale {
     }
 }
 
+/// The words of a text that have a letter: "12345678", "?" and "🙂" are not words.
+pub fn word_count(text: &str) -> usize {
+    text.split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphabetic))
+        .count()
+}
+
 /// Guesses the language of customer text among `candidates`. Short or ambiguous texts give
 /// `None` so the caller falls back to a known locale rather than guessing wildly.
 pub fn detect(text: &str, candidates: &[Language]) -> Option<Language> {
-    let words = text
-        .split_whitespace()
-        .filter(|w| w.chars().any(char::is_alphabetic))
-        .count();
+    let words = word_count(text);
     if words < 3 || candidates.is_empty() {
         return None;
     }
@@ -1026,8 +1030,8 @@ pub fn is_yes(text: &str) -> bool {
 /// Words that point back at what was just said, folded: a message that opens with "and" or
 /// "also", or refers to "it" or "that", follows up on the previous answer ("and to Belgium?",
 /// "how do I use it?", "et combien ça coûte ?", "¿y cuánto tarda?", "en wat kost dat?").
-const FOLLOW_UP_OPENERS: [&str; 12] = [
-    "and", "also", "what", "how", "y", "tambien", "et", "aussi", "en", "ook", "plus", "but",
+const FOLLOW_UP_OPENERS: [&str; 10] = [
+    "and", "also", "y", "tambien", "et", "aussi", "en", "ook", "plus", "but",
 ];
 const FOLLOW_UP_REFERENCES: [&str; 27] = [
     "it", "that", "this", "those", "them", "there", "eso", "esto", "ello", "lo", "la", "los",
@@ -1046,9 +1050,8 @@ pub fn is_follow_up(text: &str) -> bool {
         return false;
     };
     let opener = FOLLOW_UP_OPENERS.contains(&first)
-        && (!matches!(first, "what" | "how")
-            || folded.starts_with("what about")
-            || folded.starts_with("how about"));
+        || folded.starts_with("what about")
+        || folded.starts_with("how about");
     opener
         || std::iter::once(first)
             .chain(words)

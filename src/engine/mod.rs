@@ -683,10 +683,7 @@ impl<'a> Turn<'a> {
         // "problem" is not a question about passwords, "stop" not one about cancelling.
         let one_word_elsewhere = || {
             let text = self.matching_text();
-            text.split_whitespace()
-                .filter(|w| w.chars().any(char::is_alphabetic))
-                .count()
-                == 1
+            locale::word_count(text) == 1
                 && !self.content.help_center.title_mentions(top.article, text)
         };
         let answers = match small_talk {
@@ -733,12 +730,8 @@ impl<'a> Turn<'a> {
             })
         };
         let text = self.matching_text();
-        let words = text
-            .split_whitespace()
-            .filter(|w| w.chars().any(char::is_alphabetic))
-            .count();
         if sure(&self.hits)
-            || words > FOLLOW_UP_WORDS
+            || locale::word_count(text) > FOLLOW_UP_WORDS
             || locale::small_talk(&self.inbound.text).is_some()
             || locale::is_yes(&self.inbound.text)
             || !locale::is_follow_up(text)
