@@ -296,6 +296,15 @@ impl<'a> Turn<'a> {
                 detected().or(remembered)
             })
             .or_else(|| {
+                // A first message nothing else could place, read by the few words the help
+                // centers know ("vous", "jullie"); never against a remembered locale.
+                self.content
+                    .help_center
+                    .lean_language(&self.inbound.text)
+                    .filter(|l| languages.contains(l))
+                    .map(Locale::from_language)
+            })
+            .or_else(|| {
                 locale::closing_language(&self.inbound.text, &languages).map(Locale::from_language)
             })
             .unwrap_or_else(|| settings.default_locale.clone());

@@ -342,6 +342,18 @@ pub fn parse_article(
     })
 }
 
+/// Word counts behind a language guess.
+struct VocabularyGuess {
+    language: Language,
+    /// Words of the text (numbers left out).
+    words: usize,
+    /// Words some help center knows.
+    known: usize,
+    /// Words the best language's help center knows.
+    best: usize,
+    runner_up: usize,
+}
+
 impl HelpCenter {
     /// Indexes articles: one tantivy index and one question-similarity set per language.
     pub fn build(articles: Vec<Article>) -> tantivy::Result<HelpCenter> {
@@ -374,46 +386,67 @@ impl HelpCenter {
     /// The language whose help-center vocabulary covers the text best, when one clearly does:
     /// at least two words, most of them known in that language, and more than in any other.
     pub fn guess_language(&self, text: &str) -> Option<Language> {
+        let guess = self.vocabulary_guess(text)?;
+        tracing::debug!(
+            words = guess.words,
+            best = guess.best,
+            runner_up = guess.runner_up,
+            language = ?guess.language,
+            "language guess"
+        );
+        let clear = if guess.words == 1 {
+            guess.best == 1 && guess.runner_up == 0
+        } else {
+            guess.best * 2 >= guess.words && guess.best > guess.runner_up
+        };
+        clear.then_some(guess.language)
+    }
+
+    /// A weaker reading of the same evidence, for text nothing else could place: the words
+    /// no help center knows ("emportez", "matelas", "matrassen") are left out, and the
+    /// language that has most of the rest, and more of them than any other, wins. "vous
+    /// emportez l'ancien matelas ?" is French by "vous" alone; "je" and "un" make "je cherche
+    /// un tapis rouge" French rather than Dutch ("je") or Spanish ("un").
+    pub fn lean_language(&self, text: &str) -> Option<Language> {
+        let guess = self.vocabulary_guess(text)?;
+        (guess.words >= 2 && guess.best * 2 >= guess.known && guess.best > guess.runner_up)
+            .then_some(guess.language)
+    }
+
+    /// How many of the text's words each language's help center knows. `None` for a text
+    /// without words, or of one word shorter than six letters ("ok", "no" and "paypal" tell
+    /// nothing; "verzendkosten" and "reembolso" do).
+    fn vocabulary_guess(&self, text: &str) -> Option<VocabularyGuess> {
         let folded = crate::text::fold(text);
         let words: Vec<&str> = folded
             .split(' ')
             .filter(|w| !w.is_empty() && !w.chars().all(|c| c.is_ascii_digit()))
             .collect();
-        // One word tells its language only when it is long and only one help center has it
-        // ("verzendkosten", "reembolso"); "ok", "no" or "paypal" tell nothing.
-        let single = words.len() == 1;
-        if words.is_empty() || (single && words[0].chars().count() < 6) {
+        if words.is_empty() || (words.len() == 1 && words[0].chars().count() < 6) {
             return None;
         }
+        let known_in = |index: &LanguageIndex, word: &str| index.vocabulary.contains(word);
         let mut scores: Vec<(usize, Language)> = self
             .indexes
             .iter()
             .map(|(language, index)| {
-                (
-                    words
-                        .iter()
-                        .filter(|w| index.vocabulary.contains(**w))
-                        .count(),
-                    *language,
-                )
+                let count = words.iter().filter(|w| known_in(index, w)).count();
+                (count, *language)
             })
             .collect();
         scores.sort_by(|a, b| b.cmp(a));
         let (best, language) = *scores.first()?;
-        let runner_up = scores.get(1).map_or(0, |s| s.0);
-        tracing::debug!(
-            words = words.len(),
+        let known = words
+            .iter()
+            .filter(|w| self.indexes.values().any(|index| known_in(index, w)))
+            .count();
+        Some(VocabularyGuess {
+            language,
+            words: words.len(),
+            known,
             best,
-            runner_up,
-            ?language,
-            "language guess"
-        );
-        let clear = if single {
-            best == 1 && runner_up == 0
-        } else {
-            best * 2 >= words.len() && best > runner_up
-        };
-        clear.then_some(language)
+            runner_up: scores.get(1).map_or(0, |s| s.0),
+        })
     }
 
     /// Whether the article's title has a word (stemmed) of `text`: "password" and "How do I

@@ -502,6 +502,27 @@ fn the_language_is_the_given_locale_else_detected_else_the_default() {
 }
 
 #[test]
+fn a_first_message_of_unknown_words_takes_the_language_of_the_words_it_has() {
+    let detect = |text: &str, remembered: Option<&str>| {
+        let state = ConversationState {
+            locale: remembered.map(str::to_string),
+            ..ConversationState::default()
+        };
+        engine::decide(shipped(), &state, &message(text, None), at(OPEN)).locale
+    };
+    // No help center has "emportez", "matelas", "cherche", "tapis" or "matrassen"; the
+    // words they do have are French ("vous"; "je" and "un" together) or Dutch ("jullie").
+    assert_eq!(detect("vous emportez l'ancien matelas ?", None), "fr");
+    assert_eq!(detect("je cherche un tapis rouge", None), "fr");
+    assert_eq!(detect("verkopen jullie matrassen?", None), "nl");
+    assert_eq!(detect("do you sell mattresses?", None), "en");
+    // Words no help center has tell nothing; so little never overrides the conversation's
+    // language.
+    assert_eq!(detect("vendéis colchones?", None), "en");
+    assert_eq!(detect("verkopen jullie matrassen?", Some("es")), "es");
+}
+
+#[test]
 fn a_regional_locale_uses_its_language_and_an_unsupported_one_the_default() {
     let mexican = engine::decide(
         shipped(),
