@@ -28,7 +28,7 @@ pub const ENGINE_TEMPLATES: [&str; 8] = [
 ];
 
 /// Variables every template may use (besides `slots.<name>` and list items in `each`).
-const ROOT_VARIABLES: [&str; 24] = [
+const ROOT_VARIABLES: [&str; 25] = [
     "customer.name",
     "customer.known",
     "business.name",
@@ -52,6 +52,7 @@ const ROOT_VARIABLES: [&str; 24] = [
     "attempt",
     "attempt.has_digits",
     "attempt.last",
+    "attempt.noted",
     "again",
 ];
 const SUGGESTION_FIELDS: [&str; 3] = ["number", "title", "url"];

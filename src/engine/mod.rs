@@ -63,6 +63,11 @@ const MAX_SENTENCE_READINGS: usize = 6;
 /// leaves out its subject.
 const FOLLOW_UP_WORDS: usize = 6;
 
+/// A message of at most this many words may answer a later choice of the flow early ("it's
+/// broken" while asked for the order number). In a longer one an option's word is more often
+/// about something else ("I can't find it, the email was wrong").
+const EARLY_ANSWER_WORDS: usize = 8;
+
 /// How many of the follow-up's own articles it may be answered from, read with its topic.
 const FOLLOW_UP_CANDIDATES: usize = 10;
 
@@ -356,6 +361,23 @@ impl<'a> Turn<'a> {
             None => (!answer.is_empty()).then(|| answer.to_string()),
         };
         let takes_a_value = ask.validator.as_ref().is_some_and(|v| v.expects_a_value());
+        if value.is_none() {
+            if let Some((slot, choice)) = self.later_choice_named(flow_index, step_index) {
+                // Not this step's answer but a later one's ("it's broken" while asked for the
+                // order number): noted, and the same question again, without counting a miss.
+                tracing::debug!(flow = %flow.name, %slot, %choice, "later question answered early");
+                self.state.slots.insert(slot, choice);
+                self.action = Action::Flow;
+                self.flow = Some(flow.name.clone());
+                self.extra.insert(
+                    "attempt",
+                    json!({ "has_digits": false, "last": false, "noted": true }),
+                );
+                self.say(&ask.invalid.clone(), ReplyKind::Flow);
+                self.state.waiting = Some(position.clone());
+                return true;
+            }
+        }
         if value.is_none() && takes_a_value && self.asks_something_else() {
             // Not an answer but another question ("I want to cancel my order" while asked
             // for an order number): the flow gives way and the question is handled as new.
@@ -367,6 +389,10 @@ impl<'a> Turn<'a> {
         self.flow = Some(flow.name.clone());
         match value {
             Some(value) => {
+                // "12345678, it arrived broken" answers the next question too.
+                if let Some((slot, choice)) = self.later_choice_named(flow_index, step_index) {
+                    self.state.slots.insert(slot, choice);
+                }
                 self.state.slots.insert(ask.slot.clone(), value);
                 self.run_steps(flow_index, step.next);
             }
@@ -397,6 +423,29 @@ impl<'a> Turn<'a> {
             }
         }
         true
+    }
+
+    /// A choice in words that the message makes for a question of the same flow that is not
+    /// answered yet: (slot, option).
+    fn later_choice_named(&self, flow_index: usize, waiting: usize) -> Option<(String, String)> {
+        if locale::word_count(&self.inbound.text) > EARLY_ANSWER_WORDS {
+            return None;
+        }
+        let flow = &self.content.flows.flows[flow_index];
+        flow.steps
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| *index != waiting)
+            .find_map(|(_, step)| {
+                let flow::Action::Ask(ask) = &step.action else {
+                    return None;
+                };
+                if self.state.slots.contains_key(&ask.slot) {
+                    return None;
+                }
+                let choice = ask.validator.as_ref()?.choice_named(&self.inbound.text)?;
+                Some((ask.slot.clone(), choice))
+            })
     }
 
     /// Whether a message that does not answer the waiting step is a question of its own:
