@@ -37,7 +37,8 @@ struct Keyword {
     length: usize,
     language: Language,
     single_word: bool,
-    /// The flow's first step hands off: the keyword asks for a person ("talk to someone").
+    /// The flow hands off before it asks anything: the keyword asks for a person ("talk to
+    /// someone") or says the customer needs one ("this is unacceptable").
     asks_for_person: bool,
 }
 
@@ -57,15 +58,28 @@ impl std::fmt::Debug for TriggerMatcher {
     }
 }
 
+/// Whether a flow's first steps only talk and then hand off (an apology, then a person).
+fn hands_off_at_once(flow: &crate::flow::Flow) -> bool {
+    let mut current = (!flow.steps.is_empty()).then_some(0);
+    for _ in 0..flow.steps.len() {
+        let Some(index) = current else {
+            return false;
+        };
+        match &flow.steps[index].action {
+            crate::flow::Action::Say(_) => current = flow.steps[index].next,
+            crate::flow::Action::Handoff(_) => return true,
+            _ => return false,
+        }
+    }
+    false
+}
+
 impl TriggerMatcher {
     pub fn build(flows: &FlowSet) -> TriggerMatcher {
         let mut keywords = Vec::new();
         let mut keyword_flows = Vec::new();
         for (index, flow) in flows.flows.iter().enumerate() {
-            let asks_for_person = matches!(
-                flow.steps.first().map(|step| &step.action),
-                Some(crate::flow::Action::Handoff(_))
-            );
+            let asks_for_person = hands_off_at_once(flow);
             for (language, list) in &flow.keywords {
                 for keyword in list {
                     let folded = fold(keyword);
