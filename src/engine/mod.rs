@@ -799,6 +799,7 @@ impl<'a> Turn<'a> {
         // The topic completes the message; it does not choose the article. Only articles the
         // message points to on its own stay ("en wat kost dat?" after the countries article
         // asks for the cost, and "my parcel is damaged" is not about the shipping costs).
+        let topic = help_center.title_in(topic, self.language);
         let own = help_center.search(self.language, text, FOLLOW_UP_CANDIDATES);
         let hits: Vec<Hit> = help_center
             .search(

@@ -449,6 +449,22 @@ impl HelpCenter {
         })
     }
 
+    /// The title of the article titled `title`, in `language` when it has a translation
+    /// there (the same id): a follow-up in English after a Dutch answer is read with the
+    /// English title.
+    pub fn title_in<'a>(&'a self, title: &'a str, language: Language) -> &'a str {
+        let Some(article) = self.articles.iter().find(|a| a.title == title) else {
+            return title;
+        };
+        if article.language == language {
+            return title;
+        }
+        self.articles
+            .iter()
+            .find(|a| a.id == article.id && a.language == language)
+            .map_or(title, |a| a.title.as_str())
+    }
+
     /// Whether the article's title has a word (stemmed) of `text`: "password" and "How do I
     /// reset my password?".
     pub fn title_mentions(&self, article: usize, text: &str) -> bool {
