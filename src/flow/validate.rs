@@ -89,6 +89,28 @@ impl Validator {
         }
     }
 
+    /// The option a message names in words, for a choice the flow has not asked yet: "it's
+    /// broken" while asked for the order number names the return reason "damaged". Only
+    /// choices in words count: a number ("1", "2") means an option only as the reply to the
+    /// numbered list, and values (order numbers, emails) are asked for.
+    pub fn choice_named(&self, message: &str) -> Option<String> {
+        let Validator::OneOf(options) = self else {
+            return None;
+        };
+        let in_words: Vec<(String, Vec<String>)> = options
+            .iter()
+            .map(|(value, answers)| {
+                let answers = answers
+                    .iter()
+                    .filter(|a| !a.chars().all(|c| c.is_ascii_digit()))
+                    .cloned()
+                    .collect();
+                (value.clone(), answers)
+            })
+            .collect();
+        Validator::OneOf(in_words).check(message)
+    }
+
     /// The value to store, or `None` when the answer is not acceptable.
     pub fn check(&self, answer: &str) -> Option<String> {
         let answer = answer.trim();
@@ -166,30 +188,6 @@ impl Validator {
                     .map(|(value, _)| value.clone())
             }
         }
-    }
-}
-
-impl Validator {
-    /// The option a message names in words, for a choice the flow has not asked yet: "it's
-    /// broken" while asked for the order number names the return reason "damaged". Only
-    /// choices in words count: a number ("1", "2") means an option only as the reply to the
-    /// numbered list, and values (order numbers, emails) are asked for.
-    pub fn choice_named(&self, message: &str) -> Option<String> {
-        let Validator::OneOf(options) = self else {
-            return None;
-        };
-        let in_words: Vec<(String, Vec<String>)> = options
-            .iter()
-            .map(|(value, answers)| {
-                let answers = answers
-                    .iter()
-                    .filter(|a| !a.chars().all(|c| c.is_ascii_digit()))
-                    .cloned()
-                    .collect();
-                (value.clone(), answers)
-            })
-            .collect();
-        Validator::OneOf(in_words).check(message)
     }
 }
 
