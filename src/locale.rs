@@ -1107,23 +1107,26 @@ const FUNCTION_WORDS_EN: &str = "\
     where which who why will with would yes yet you your";
 const FUNCTION_WORDS_ES: &str = "\
     a ahora al algo alli aqui aun ayuda ayudar bien como con cual cuales cuando cuanto de \
-    debo decir del dime donde el en entonces es esa ese eso esta estan este esto estoy favor \
-    gustaria hace haceis hacemos hacer hago hay la las le les lo los mas me mi mis muy nada \
-    necesito no nos o otra para pero podeis podemos por porque posible puede pueden puedes \
-    puedo que quien quiero quisiera saber se si sobre son soy su sus tambien te tengo teneis \
-    tiene todavia todo tu un una unas unos usted vez y ya yo";
+    debo decir del dime donde el en entonces es esa ese eso esta estan este esto estoy \
+    favor gustaria ha habeis habia habian hace haceis hacemos hacer hago han has hay he \
+    hemos la las le les lo los mas me mi mis muy nada necesito no nos o otra para pero \
+    podeis podemos por porque posible puede pueden puedes puedo que quien quiero quisiera \
+    saber se si sido sobre son soy su sus tambien te teneis tengo tiene todavia todo tu un \
+    una unas unos usted vez y ya yo";
 const FUNCTION_WORDS_FR: &str = "\
-    a ai aide aider alors au aussi aux avez avoir besoin ca ce cela ceci cest chose combien \
-    comment d dans de des dire dois doit du elle en encore est et etre faire fais fait faut \
-    il ils jai je la le les ma mais maintenant me mes moi mon ne nest nous on ou pas peut \
-    peux plus possible pour pourquoi pouvez puis quand que quel quelle quelque quest qui \
-    quoi rien sais savoir si suis tout tres tu un une veux vos votre voudrais vous y";
+    a ai aide aider alors as au aussi aux avez avoir avons besoin ca ce ceci cela cest \
+    chose combien comment d dans de des dire dois doit du elle en encore est et etait ete \
+    etre eu faire fais fait faut il ils jai je la le les ma maintenant mais me mes moi mon \
+    ne nest nous on ont ou pas peut peux plus possible pour pourquoi pouvez puis quand que \
+    quel quelle quelque quest qui quoi rien sais savoir si suis tout tres tu un une veux \
+    vos votre voudrais vous y";
 const FUNCTION_WORDS_NL: &str = "\
-    aan al alles als ben bent bij dan dat de deze die dit doe doen een en er geen graag heb \
-    hebben hebt jullie heeft helpen het hier hoe hulp ik in is je jij kan kun kunnen kunt \
-    maar me met mij mijn mogelijk moet moeten naar niet niets nodig nog nou nu of om ons \
-    onze ook op te u uw van voor waar waarom wanneer wat we weer wel welk welke weet weten \
-    wie wij wil wilt zal zeggen zijn zo zou";
+    aan al alles als ben bent bij dan dat de deze die dit doe doen een en er geen geweest \
+    graag had hadden heb hebben hebt heeft helpen het hier hoe hulp ik in is je jij jullie \
+    kan kun kunnen kunt maar me met mij mijn moet moeten mogelijk naar niet niets nodig \
+    nog nou nu of om ons onze ook op te u uw van voor waar waarom wanneer waren was wat we \
+    weer weet wel welk welke werd weten wie wij wil wilt worden wordt zal zeggen zijn zo \
+    zou";
 
 /// Whether a text has a word that names something: not a function word of its language,
 /// not courtesy and not small talk.
@@ -1132,6 +1135,15 @@ pub fn names_something(language: Language, text: &str) -> bool {
         .split(' ')
         .filter(|word| word.chars().any(char::is_alphabetic))
         .any(|word| !is_known_word(language, word))
+}
+
+/// The words of a text that name something (see `names_something`), folded, in order.
+pub fn naming_words(language: Language, text: &str) -> Vec<String> {
+    crate::text::fold(text)
+        .split(' ')
+        .filter(|word| word.chars().any(char::is_alphabetic) && !is_known_word(language, word))
+        .map(str::to_string)
+        .collect()
 }
 
 /// Whether a folded word is one of the words firstline knows apart from any content: a

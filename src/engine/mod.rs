@@ -738,11 +738,22 @@ impl<'a> Turn<'a> {
                 .any(|question| locale::is_small_talk(question))
         };
         // One word says too little to answer with an article its title does not name:
-        // "problem" is not a question about passwords, "stop" not one about cancelling.
+        // "problem" is not a question about passwords, "stop" not one about cancelling. One
+        // word that names something among words that name nothing must be a word the article
+        // itself uses (`HelpCenter::article_uses_word`), not only the same stem: "ya ha
+        // salido" ("it has already left") shares only "sal" with "me sale un error al pagar".
         let one_word_elsewhere = || {
             let text = self.matching_text();
-            locale::word_count(text) == 1
-                && !self.content.help_center.title_mentions(top.article, text)
+            if locale::word_count(text) == 1 {
+                return !self.content.help_center.title_mentions(top.article, text);
+            }
+            match locale::naming_words(self.language, text).as_slice() {
+                [only] => !self
+                    .content
+                    .help_center
+                    .article_uses_word(top.article, only),
+                _ => false,
+            }
         };
         let answers = match small_talk {
             // A follow-up's one word ("Belgium?") is read with its subject.

@@ -465,6 +465,21 @@ impl HelpCenter {
             .map_or(title, |a| a.title.as_str())
     }
 
+    /// Whether the article's title or one of its questions has `folded_word` as written
+    /// (folded), or a word that it starts or that starts it ("cadeaubon" for "cadeaubonnen",
+    /// four letters at least): not only a word of the same stem ("sale" for "salido").
+    pub fn article_uses_word(&self, article: usize, folded_word: &str) -> bool {
+        let article = &self.articles[article];
+        let same_word = |word: &str| {
+            word == folded_word
+                || (word.len().min(folded_word.len()) >= 4
+                    && (word.starts_with(folded_word) || folded_word.starts_with(word)))
+        };
+        std::iter::once(&article.title)
+            .chain(&article.questions)
+            .any(|text| crate::text::fold(text).split(' ').any(same_word))
+    }
+
     /// Whether the article's title has a word (stemmed) of `text`: "password" and "How do I
     /// reset my password?".
     pub fn title_mentions(&self, article: usize, text: &str) -> bool {
