@@ -738,20 +738,27 @@ impl<'a> Turn<'a> {
                 .any(|question| locale::is_small_talk(question))
         };
         // One word says too little to answer with an article its title does not name:
-        // "problem" is not a question about passwords, "stop" not one about cancelling. One
-        // word that names something among words that name nothing must be a word the article
-        // itself uses (`HelpCenter::article_uses_word`), not only the same stem: "ya ha
-        // salido" ("it has already left") shares only "sal" with "me sale un error al pagar".
+        // "problem" is not a question about passwords, "stop" not one about cancelling; nor
+        // with one when another suggestion's title names it too ("my account" is as much
+        // about creating one as about deleting it). One word that names something among
+        // more words that name nothing must be a word the article itself uses
+        // (`HelpCenter::article_uses_word`), not only the same stem: "ya ha salido" ("it has
+        // already left") shares only "sal" with "me sale un error al pagar".
         let one_word_elsewhere = || {
             let text = self.matching_text();
-            if locale::word_count(text) == 1 {
-                return !self.content.help_center.title_mentions(top.article, text);
+            let help_center = &self.content.help_center;
+            let naming = locale::naming_words(self.language, text);
+            let words = locale::word_count(text);
+            if words == 1 || (words == 2 && naming.len() == 1) {
+                let word = if words == 1 { text } else { naming[0].as_str() };
+                return !help_center.title_mentions(top.article, word)
+                    || self.hits[1..]
+                        .iter()
+                        .take(SUGGESTIONS - 1)
+                        .any(|hit| help_center.title_mentions(hit.article, word));
             }
-            match locale::naming_words(self.language, text).as_slice() {
-                [only] => !self
-                    .content
-                    .help_center
-                    .article_uses_word(top.article, only),
+            match naming.as_slice() {
+                [only] => !help_center.article_uses_word(top.article, only),
                 _ => false,
             }
         };
