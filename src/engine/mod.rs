@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 pub use self::state::*;
 
 use crate::content::Content;
+use crate::flow::validate::Validator;
 use crate::flow::{self, Condition, Priority, Scope};
 use crate::hours;
 use crate::kb::Hit;
@@ -82,6 +83,9 @@ struct Turn<'a> {
     topic_before: Option<String>,
     /// This message was read together with `topic_before`.
     followed_up: bool,
+    /// This message started the flow that runs: its questions may be answered by it
+    /// ("I want to return order 12345678" gives the order number).
+    started_flow: bool,
     locale: Locale,
     chain: Vec<Locale>,
     language: Language,
@@ -123,6 +127,7 @@ impl<'a> Turn<'a> {
             greeted_before: previous.greeted,
             topic_before: previous.topic.clone(),
             followed_up: false,
+            started_flow: false,
             chain: vec![default_locale.clone()],
             language: default_locale.language().unwrap_or(Language::En),
             locale: default_locale,
@@ -333,6 +338,13 @@ impl<'a> Turn<'a> {
         self.state.slots.extend(slots);
         self.action = Action::Flow;
         self.flow = Some(self.content.flows.flows[flow].name.clone());
+        // The message that starts the flow answers what it can: a choice it names in words
+        // ("I want to return an item, it arrived broken"), and, below, values a question's
+        // pattern finds in it ("I want to return order 12345678").
+        if let Some((slot, choice)) = self.later_choice_named(flow, usize::MAX) {
+            self.state.slots.insert(slot, choice);
+        }
+        self.started_flow = true;
         self.run_steps(flow, Some(0));
     }
 
@@ -425,8 +437,8 @@ impl<'a> Turn<'a> {
         true
     }
 
-    /// A choice in words that the message makes for a question of the same flow that is not
-    /// answered yet: (slot, option).
+    /// A choice in words that the message makes for a question of the flow, other than the
+    /// `waiting` step, that is not answered yet: (slot, option).
     fn later_choice_named(&self, flow_index: usize, waiting: usize) -> Option<(String, String)> {
         if locale::word_count(&self.inbound.text) > EARLY_ANSWER_WORDS {
             return None;
@@ -512,10 +524,21 @@ impl<'a> Turn<'a> {
                 }
                 flow::Action::Ask(ask) => {
                     let prefilled = self.state.slots.get(&ask.slot).cloned();
-                    let accepted = prefilled.and_then(|value| match &ask.validator {
-                        Some(validator) => validator.check(&value),
-                        None => Some(value),
-                    });
+                    let accepted = prefilled
+                        .and_then(|value| match &ask.validator {
+                            Some(validator) => validator.check(&value),
+                            None => Some(value),
+                        })
+                        .or_else(|| {
+                            // A value the question's pattern finds in the message that
+                            // started the flow.
+                            match ask.validator.as_ref()? {
+                                validator @ Validator::Regex(_) if self.started_flow => {
+                                    validator.check(&self.inbound.text)
+                                }
+                                _ => None,
+                            }
+                        });
                     match accepted {
                         Some(value) => {
                             self.state.slots.insert(ask.slot.clone(), value);

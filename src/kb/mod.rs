@@ -342,6 +342,28 @@ pub fn parse_article(
     })
 }
 
+/// The text with every run of six digits or more replaced by a space: identifiers (order,
+/// phone, account numbers), not words. Shorter numbers ("30 days", "4.95") stay.
+fn without_long_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut digits = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        if digits.len() >= 6 {
+            out.push(' ');
+        } else {
+            out.push_str(&digits);
+        }
+        digits.clear();
+        out.push(c);
+    }
+    out.pop();
+    out
+}
+
 /// Word counts behind a language guess.
 struct VocabularyGuess {
     language: Language,
@@ -502,6 +524,10 @@ impl HelpCenter {
         let Some(index) = self.indexes.get(&language) else {
             return Vec::new();
         };
+        // An order, phone or account number says which, not what: no article has it, and
+        // left in it only dilutes the words that do ask ("an invoice for order 12345678").
+        let without_numbers = without_long_numbers(text);
+        let text = without_numbers.as_str();
         // Courtesy words ("please", "graag") ask nothing: left in, a rare one outweighs the
         // words that do ("ik wil graag mijn bestelling annuleren").
         let terms: Vec<analyzer::Term> = analyzer::terms(&index.analyzer, text)
