@@ -89,8 +89,8 @@ fn every_problem_in_every_file_is_reported_at_once() {
     );
     copy.edit(
         "flows/order_status.yaml",
-        r"(?P<order_number>\d{8})",
-        r"(?P<order_number>\d{8}",
+        r"(?:^|\D)(\d{8})(?:\D|$)",
+        r"(?:^|\D)(\d{8}(?:\D|$)",
     );
     // An exception that is not a regex.
     copy.edit(
