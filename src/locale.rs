@@ -133,25 +133,56 @@ pub fn word_count(text: &str) -> usize {
         .count()
 }
 
-/// Guesses the language of customer text among `candidates`. Short or ambiguous texts give
-/// `None` so the caller falls back to a known locale rather than guessing wildly.
-pub fn detect(text: &str, candidates: &[Language]) -> Option<Language> {
+/// What whatlang makes of a customer's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detection {
+    /// One of the languages asked about.
+    Candidate(Language),
+    /// Clearly another language customers of a European shop write (German, Portuguese,
+    /// Italian) that is not among them: no reason to read it as the nearest one served.
+    Other,
+    /// Too short or too close to call.
+    Unclear,
+}
+
+/// Languages told apart from the candidates, so that German is not taken for Dutch nor
+/// Italian for French.
+const OTHER_LANGUAGES: [whatlang::Lang; 3] = [
+    whatlang::Lang::Deu,
+    whatlang::Lang::Por,
+    whatlang::Lang::Ita,
+];
+
+/// Guesses the language of customer text among `candidates`. Short or ambiguous texts are
+/// `Unclear` so the caller falls back to a known locale rather than guessing wildly.
+pub fn detect(text: &str, candidates: &[Language]) -> Detection {
     let words = word_count(text);
     if words < 3 || candidates.is_empty() {
-        return None;
+        return Detection::Unclear;
     }
-    let allow: Vec<whatlang::Lang> = candidates.iter().map(|l| to_whatlang(*l)).collect();
+    let mut allow: Vec<whatlang::Lang> = candidates.iter().map(|l| to_whatlang(*l)).collect();
+    for other in OTHER_LANGUAGES {
+        if !allow.contains(&other) {
+            allow.push(other);
+        }
+    }
     let detector = whatlang::Detector::with_allowlist(allow);
-    let info = detector.detect(text)?;
-    // whatlang's reliability flag is strict on chat-length text; a clear margin is enough.
-    let confident = info.is_reliable() || (words >= 4 && info.confidence() >= 0.5);
-    if !confident {
-        return None;
-    }
-    candidates
+    let Some(info) = detector.detect(text) else {
+        return Detection::Unclear;
+    };
+    let candidate = candidates
         .iter()
         .copied()
-        .find(|language| to_whatlang(*language) == info.lang())
+        .find(|language| to_whatlang(*language) == info.lang());
+    match candidate {
+        // whatlang's reliability flag is strict on chat-length text; a clear margin is enough.
+        Some(language) if info.is_reliable() || (words >= 4 && info.confidence() >= 0.5) => {
+            Detection::Candidate(language)
+        }
+        // Another language only when whatlang is sure of it.
+        None if words >= 4 && info.is_reliable() => Detection::Other,
+        _ => Detection::Unclear,
+    }
 }
 
 fn to_whatlang(language: Language) -> whatlang::Lang {

@@ -283,6 +283,7 @@ impl<'a> Turn<'a> {
             .as_deref()
             .and_then(Locale::parse);
         let remembered = self.state.locale.as_deref().and_then(Locale::parse);
+        let other_language = std::cell::Cell::new(false);
         let detected = || {
             // The help center's own vocabulary and the flows' phrases know this domain's
             // words; whatlang's general statistics are the fallback for text they do not cover.
@@ -296,8 +297,18 @@ impl<'a> Turn<'a> {
                         .phrase_language(&self.inbound.text)
                         .filter(|l| languages.contains(l))
                 })
-                .or_else(|| locale::detect(&self.inbound.text, &languages))
-                .or_else(|| locale::greeting_language(&self.inbound.text, &languages))
+                .or_else(|| match locale::detect(&self.inbound.text, &languages) {
+                    locale::Detection::Candidate(language) => Some(language),
+                    locale::Detection::Other => {
+                        // German, Portuguese or Italian the shop does not serve: no greeting
+                        // or shared word makes it Dutch, Spanish or French.
+                        other_language.set(true);
+                        None
+                    }
+                    locale::Detection::Unclear => {
+                        locale::greeting_language(&self.inbound.text, &languages)
+                    }
+                })
                 .map(Locale::from_language)
         };
         let locale = given
@@ -311,11 +322,13 @@ impl<'a> Turn<'a> {
                 self.content
                     .help_center
                     .lean_language(&self.inbound.text)
-                    .filter(|l| languages.contains(l))
+                    .filter(|l| languages.contains(l) && !other_language.get())
                     .map(Locale::from_language)
             })
             .or_else(|| {
-                locale::closing_language(&self.inbound.text, &languages).map(Locale::from_language)
+                locale::closing_language(&self.inbound.text, &languages)
+                    .filter(|_| !other_language.get())
+                    .map(Locale::from_language)
             })
             .unwrap_or_else(|| settings.default_locale.clone());
         let default_language = settings.default_locale.language().unwrap_or(Language::En);

@@ -520,6 +520,16 @@ fn a_first_message_of_unknown_words_takes_the_language_of_the_words_it_has() {
     // language.
     assert_eq!(detect("vendéis colchones?", None), "en");
     assert_eq!(detect("verkopen jullie matrassen?", Some("es")), "es");
+    // German is not read as Dutch for its "Hallo": a language the shop does not serve gets
+    // the default, or the conversation's language.
+    assert_eq!(
+        detect("Hallo, ich möchte meine Bestellung stornieren", None),
+        "en"
+    );
+    assert_eq!(
+        detect("Hallo, ich möchte meine Bestellung stornieren", Some("nl")),
+        "nl"
+    );
 }
 
 #[test]
