@@ -1120,6 +1120,133 @@ const COURTESY: [&str; 24] = [
     "aub",
 ];
 
+/// Chat shorthand and the words it stands for, per language: folded words, matched whole.
+/// Only shorthand that means one thing in a shop's chat ("x", "vs" and "c" do not).
+const CHAT_WORDS_EN: [(&str, &str); 21] = [
+    ("u", "you"),
+    ("ur", "your"),
+    ("r", "are"),
+    ("pls", "please"),
+    ("plz", "please"),
+    ("thx", "thanks"),
+    ("ty", "thank you"),
+    ("wanna", "want to"),
+    ("gonna", "going to"),
+    ("msg", "message"),
+    ("bc", "because"),
+    ("cuz", "because"),
+    ("coz", "because"),
+    ("b4", "before"),
+    ("tmrw", "tomorrow"),
+    ("tmr", "tomorrow"),
+    ("pkg", "package"),
+    ("acct", "account"),
+    ("addr", "address"),
+    ("pw", "password"),
+    // "do you guys ship to spain": the people asked, not what is asked.
+    ("guys", ""),
+];
+const CHAT_WORDS_ES: [(&str, &str); 13] = [
+    ("q", "que"),
+    ("k", "que"),
+    ("xq", "porque"),
+    ("pq", "porque"),
+    ("porq", "porque"),
+    ("tb", "también"),
+    ("tmb", "también"),
+    ("xfa", "por favor"),
+    ("porfa", "por favor"),
+    ("dnd", "donde"),
+    ("cdo", "cuando"),
+    ("msj", "mensaje"),
+    ("pls", "por favor"),
+];
+const CHAT_WORDS_FR: [(&str, &str); 14] = [
+    ("stp", "s'il te plaît"),
+    ("svp", "s'il vous plaît"),
+    ("pr", "pour"),
+    ("pk", "pourquoi"),
+    ("pq", "pourquoi"),
+    ("pcq", "parce que"),
+    ("bcp", "beaucoup"),
+    ("qd", "quand"),
+    ("tt", "tout"),
+    ("jsp", "je ne sais pas"),
+    ("dc", "donc"),
+    ("ds", "dans"),
+    ("slt", "salut"),
+    ("bjr", "bonjour"),
+];
+const CHAT_WORDS_NL: [(&str, &str); 15] = [
+    ("ff", "even"),
+    ("mss", "misschien"),
+    ("wss", "waarschijnlijk"),
+    ("iig", "in ieder geval"),
+    ("idd", "inderdaad"),
+    ("aub", "alstublieft"),
+    ("ajb", "alsjeblieft"),
+    ("pls", "alsjeblieft"),
+    ("wnr", "wanneer"),
+    ("wrm", "waarom"),
+    ("nie", "niet"),
+    ("mn", "mijn"),
+    ("m'n", "mijn"),
+    ("zn", "zijn"),
+    ("z'n", "zijn"),
+];
+
+fn chat_words(language: Language) -> &'static [(&'static str, &'static str)] {
+    match language {
+        Language::En => &CHAT_WORDS_EN,
+        Language::Es => &CHAT_WORDS_ES,
+        Language::Fr => &CHAT_WORDS_FR,
+        Language::Nl => &CHAT_WORDS_NL,
+        Language::De | Language::Pt => &[],
+    }
+}
+
+/// Whether a folded word is chat shorthand of `language` ("u", "svp", "mn"): it tells the
+/// language as well as the words it stands for.
+pub fn is_chat_word(language: Language, folded: &str) -> bool {
+    chat_words(language)
+        .iter()
+        .any(|(short, _)| *short == folded)
+}
+
+/// The text with chat shorthand written out ("do u ship to spain" → "do you ship to
+/// spain"), everything else as it was; `None` when it has none.
+pub fn expand_chat_words(language: Language, text: &str) -> Option<String> {
+    let table = chat_words(language);
+    let in_word = |c: char| c.is_alphanumeric() || c == '\'' || c == '’';
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut start = None;
+    for (index, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
+        if in_word(c) {
+            start.get_or_insert(index);
+            continue;
+        }
+        let Some(from) = start.take() else {
+            continue;
+        };
+        let word = text[from..index].to_lowercase().replace('’', "'");
+        let Some((_, long)) = table.iter().find(|(short, _)| *short == word) else {
+            continue;
+        };
+        let out = out.get_or_insert_with(|| String::with_capacity(text.len() + 16));
+        out.push_str(&text[copied..from]);
+        out.push_str(long);
+        copied = index;
+    }
+    out.map(|mut out| {
+        out.push_str(&text[copied..]);
+        out
+    })
+}
+
 /// Whether a word is only courtesy ("please", "graag").
 pub fn is_courtesy(word: &str) -> bool {
     let folded = crate::text::fold(word);

@@ -182,17 +182,20 @@ impl<'a> Turn<'a> {
             // A person owns the conversation: the bot says nothing.
             return;
         }
-        self.corrected = self
+        // Chat shorthand first ("do u guys ship to spain", "ik wil mn bestelling annuleren"),
+        // then misspellings.
+        let expanded = locale::expand_chat_words(self.language, &self.inbound.text);
+        let written = expanded.as_deref().unwrap_or(&self.inbound.text);
+        let corrected = self
             .content
             .spellers
             .get(&self.language)
             .and_then(|speller| {
                 // Small talk, courtesy and function words are known without the content.
                 let language = self.language;
-                speller.correct(&self.inbound.text, |folded| {
-                    locale::is_known_word(language, folded)
-                })
+                speller.correct(written, |folded| locale::is_known_word(language, folded))
             });
+        self.corrected = corrected.or(expanded);
         if let Some(corrected) = &self.corrected {
             tracing::debug!(%corrected, "misspellings corrected");
         }

@@ -447,12 +447,18 @@ impl HelpCenter {
         if words.is_empty() || (words.len() == 1 && words[0].chars().count() < 6) {
             return None;
         }
-        let known_in = |index: &LanguageIndex, word: &str| index.vocabulary.contains(word);
+        // Chat shorthand ("u", "svp", "mn") tells its language too.
+        let known_in = |language: Language, index: &LanguageIndex, word: &str| {
+            index.vocabulary.contains(word) || crate::locale::is_chat_word(language, word)
+        };
         let mut scores: Vec<(usize, Language)> = self
             .indexes
             .iter()
             .map(|(language, index)| {
-                let count = words.iter().filter(|w| known_in(index, w)).count();
+                let count = words
+                    .iter()
+                    .filter(|w| known_in(*language, index, w))
+                    .count();
                 (count, *language)
             })
             .collect();
@@ -460,7 +466,11 @@ impl HelpCenter {
         let (best, language) = *scores.first()?;
         let known = words
             .iter()
-            .filter(|w| self.indexes.values().any(|index| known_in(index, w)))
+            .filter(|w| {
+                self.indexes
+                    .iter()
+                    .any(|(language, index)| known_in(*language, index, w))
+            })
             .count();
         Some(VocabularyGuess {
             language,

@@ -117,3 +117,52 @@ fn misspelled_questions_reach_their_answer_in_four_languages() {
     let decision = decide("waar is mijn pakkett", "nl");
     assert_eq!(decision.flow.as_deref(), Some("order_status"));
 }
+
+#[test]
+fn chat_shorthand_is_read_as_the_words_it_stands_for() {
+    use firstline::locale::expand_chat_words;
+    assert_eq!(
+        expand_chat_words(Language::En, "do u ship to Spain? thx").as_deref(),
+        Some("do you ship to Spain? thanks")
+    );
+    assert_eq!(
+        expand_chat_words(Language::Nl, "ik wil m’n bestelling annuleren").as_deref(),
+        Some("ik wil mijn bestelling annuleren")
+    );
+    // Only whole words, and nothing to write out is `None`.
+    assert_eq!(expand_chat_words(Language::En, "your order"), None);
+    assert_eq!(
+        expand_chat_words(Language::Fr, "svp").as_deref(),
+        Some("s'il vous plaît")
+    );
+
+    let content = ContentCopy::new().load().expect("loads");
+    let decide = |text: &str| {
+        engine::decide(
+            &content,
+            &ConversationState::default(),
+            &message(text, None),
+            at(OPEN),
+        )
+    };
+    // Was a suggestion (0.54): "u" and "guys" are no words of the help center.
+    let decision = decide("hey do u guys ship to spain");
+    assert_eq!(decision.locale, "en");
+    assert_eq!(
+        decision.article.map(|a| a.id),
+        Some("shipping-countries".to_string())
+    );
+    // Shorthand tells the language too: "a" and "bot" alone made this Spanish.
+    let decision = decide("r u a bot");
+    assert_eq!(decision.locale, "en");
+    assert_eq!(
+        decision.article.map(|a| a.id),
+        Some("virtual-assistant".to_string())
+    );
+    let decision = decide("ik wil mn bestelling annuleren");
+    assert_eq!(decision.locale, "nl");
+    assert_eq!(
+        decision.article.map(|a| a.id),
+        Some("cancel-order".to_string())
+    );
+}
