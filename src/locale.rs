@@ -2,6 +2,7 @@
 //! customer text, and the few words firstline writes itself (weekdays, months, "tomorrow at").
 //! No file access and no clock here.
 
+use rustc_hash::FxHashSet as HashSet;
 use std::fmt;
 
 use jiff::civil::{Date, Weekday};
@@ -1208,9 +1209,10 @@ fn chat_words(language: Language) -> &'static [(&'static str, &'static str)] {
 /// Whether a folded word is chat shorthand of `language` ("u", "svp", "mn"): it tells the
 /// language as well as the words it stands for.
 pub fn is_chat_word(language: Language, folded: &str) -> bool {
-    chat_words(language)
-        .iter()
-        .any(|(short, _)| *short == folded)
+    folded.len() <= 7
+        && chat_words(language)
+            .iter()
+            .any(|(short, _)| *short == folded)
 }
 
 /// The text with chat shorthand written out ("do u ship to spain" → "do you ship to
@@ -1232,8 +1234,22 @@ pub fn expand_chat_words(language: Language, text: &str) -> Option<String> {
         let Some(from) = start.take() else {
             continue;
         };
-        let word = text[from..index].to_lowercase().replace('’', "'");
-        let Some((_, long)) = table.iter().find(|(short, _)| *short == word) else {
+        // Shorthand is short: longer words are not looked up.
+        let word = &text[from..index];
+        if word.len() > 7 {
+            continue;
+        }
+        let straight;
+        let word = if word.contains('’') {
+            straight = word.replace('’', "'");
+            straight.as_str()
+        } else {
+            word
+        };
+        let Some((_, long)) = table
+            .iter()
+            .find(|(short, _)| short.len() == word.len() && word.eq_ignore_ascii_case(short))
+        else {
             continue;
         };
         let out = out.get_or_insert_with(|| String::with_capacity(text.len() + 16));
@@ -1307,19 +1323,35 @@ pub fn naming_words(language: Language, text: &str) -> Vec<String> {
 /// Whether a folded word is one of the words firstline knows apart from any content: a
 /// function word of `language`, courtesy, an opening or closing word, or small talk.
 pub fn is_known_word(language: Language, folded: &str) -> bool {
-    let function_words = match language {
-        Language::En => FUNCTION_WORDS_EN,
-        Language::Es => FUNCTION_WORDS_ES,
-        Language::Fr => FUNCTION_WORDS_FR,
-        Language::Nl => FUNCTION_WORDS_NL,
-        // No list yet.
-        Language::De | Language::Pt => "",
+    // One set per language, built once: every word of every message is asked about.
+    static KNOWN: std::sync::LazyLock<[HashSet<&'static str>; 5]> =
+        std::sync::LazyLock::new(|| {
+            [
+                FUNCTION_WORDS_EN,
+                FUNCTION_WORDS_ES,
+                FUNCTION_WORDS_FR,
+                FUNCTION_WORDS_NL,
+                // No list yet for German and Portuguese.
+                "",
+            ]
+            .map(|function_words| {
+                function_words
+                    .split_whitespace()
+                    .chain(COURTESY)
+                    .chain(OPENING)
+                    .chain(CLOSING)
+                    .chain(SMALL_TALK.iter().flat_map(|(_, list)| list.iter().copied()))
+                    .collect()
+            })
+        });
+    let set = match language {
+        Language::En => &KNOWN[0],
+        Language::Es => &KNOWN[1],
+        Language::Fr => &KNOWN[2],
+        Language::Nl => &KNOWN[3],
+        Language::De | Language::Pt => &KNOWN[4],
     };
-    function_words.split_whitespace().any(|w| w == folded)
-        || COURTESY.contains(&folded)
-        || OPENING.contains(&folded)
-        || CLOSING.contains(&folded)
-        || is_small_talk(folded)
+    set.contains(folded)
 }
 
 /// The sentences of a text that have a word, trimmed, in order: split at `?`, `!`, line

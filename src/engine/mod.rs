@@ -786,8 +786,12 @@ impl<'a> Turn<'a> {
         let one_word_elsewhere = || {
             let text = self.matching_text();
             let help_center = &self.content.help_center;
-            let naming = locale::naming_words(self.language, text);
             let words = locale::word_count(text);
+            if words > FOLLOW_UP_WORDS {
+                // Enough words to say what they ask.
+                return false;
+            }
+            let naming = locale::naming_words(self.language, text);
             if words == 1 || (words == 2 && naming.len() == 1) {
                 let word = if words == 1 { text } else { naming[0].as_str() };
                 return !help_center.title_mentions(top.article, word)
@@ -801,12 +805,12 @@ impl<'a> Turn<'a> {
                 _ => false,
             }
         };
-        let answers = match small_talk {
+        let answers = || match small_talk {
             // A follow-up's one word ("Belgium?") is read with its subject.
             None => self.followed_up || !one_word_elsewhere(),
             Some(_) => about_small_talk(),
         };
-        if top.confidence >= answer_threshold && answers {
+        if top.confidence >= answer_threshold && answers() {
             self.answer_with(top.article, Some(top.confidence));
         } else if let Some(kind) = small_talk {
             // Thanks, greetings and filler with no article for them.

@@ -97,18 +97,8 @@ impl Validator {
         let Validator::OneOf(options) = self else {
             return None;
         };
-        let in_words: Vec<(String, Vec<String>)> = options
-            .iter()
-            .map(|(value, answers)| {
-                let answers = answers
-                    .iter()
-                    .filter(|a| !a.chars().all(|c| c.is_ascii_digit()))
-                    .cloned()
-                    .collect();
-                (value.clone(), answers)
-            })
-            .collect();
-        Validator::OneOf(in_words).check(message)
+        let in_words = |answer: &&String| !answer.chars().all(|c| c.is_ascii_digit());
+        one_of(options, message, in_words)
     }
 
     /// The value to store, or `None` when the answer is not acceptable.
@@ -164,38 +154,48 @@ impl Validator {
                     .map_or(answer, |group| group.as_str())
                     .to_string()
             }),
-            Validator::OneOf(options) => {
-                let folded = fold(answer);
-                // The whole answer first; then any option named as a word in a longer answer.
-                options
-                    .iter()
-                    .find(|(_, answers)| answers.contains(&folded))
-                    .or_else(|| {
-                        let words: Vec<&str> = folded.split(' ').collect();
-                        let mut hits = options.iter().filter(|(_, answers)| {
-                            answers
-                                .iter()
-                                .any(|a| !a.is_empty() && contains_phrase(&words, a))
-                        });
-                        let first = hits.next();
-                        // An answer naming two options is ambiguous.
-                        if hits.next().is_some() {
-                            None
-                        } else {
-                            first
-                        }
-                    })
-                    .map(|(value, _)| value.clone())
-            }
+            Validator::OneOf(options) => one_of(options, answer, |_| true),
         }
     }
 }
 
+/// The option an answer names among those `usable` allows: the whole answer first, then an
+/// option named as a word in a longer answer (two named: none, it is ambiguous).
+fn one_of(
+    options: &[(String, Vec<String>)],
+    answer: &str,
+    usable: impl Fn(&&String) -> bool,
+) -> Option<String> {
+    let folded = fold(answer);
+    options
+        .iter()
+        .find(|(_, answers)| answers.iter().filter(&usable).any(|a| *a == folded))
+        .or_else(|| {
+            let words: Vec<&str> = folded.split(' ').collect();
+            let mut hits = options.iter().filter(|(_, answers)| {
+                answers
+                    .iter()
+                    .filter(&usable)
+                    .any(|a| !a.is_empty() && contains_phrase(&words, a))
+            });
+            let first = hits.next();
+            if hits.next().is_some() {
+                None
+            } else {
+                first
+            }
+        })
+        .map(|(value, _)| value.clone())
+}
+
 fn contains_phrase(words: &[&str], phrase: &str) -> bool {
-    let phrase: Vec<&str> = phrase.split(' ').collect();
-    words
-        .windows(phrase.len())
-        .any(|window| window == phrase.as_slice())
+    let first = phrase.split(' ').next().unwrap_or_default();
+    let length = phrase.split(' ').count();
+    words.iter().enumerate().any(|(start, word)| {
+        *word == first
+            && words.len() - start >= length
+            && phrase.split(' ').zip(&words[start..]).all(|(p, w)| p == *w)
+    })
 }
 
 fn check_range(min: Option<f64>, max: Option<f64>) -> Result<(), String> {

@@ -344,7 +344,15 @@ pub fn parse_article(
 
 /// The text with every run of six digits or more replaced by a space: identifiers (order,
 /// phone, account numbers), not words. Shorter numbers ("30 days", "4.95") stay.
-fn without_long_numbers(text: &str) -> String {
+fn without_long_numbers(text: &str) -> std::borrow::Cow<'_, str> {
+    let mut run = 0;
+    let has_one = text.chars().any(|c| {
+        run = if c.is_ascii_digit() { run + 1 } else { 0 };
+        run >= 6
+    });
+    if !has_one {
+        return std::borrow::Cow::Borrowed(text);
+    }
     let mut out = String::with_capacity(text.len());
     let mut digits = String::new();
     for c in text.chars().chain(std::iter::once(' ')) {
@@ -361,7 +369,7 @@ fn without_long_numbers(text: &str) -> String {
         out.push(c);
     }
     out.pop();
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// Word counts behind a language guess.
@@ -369,7 +377,7 @@ struct VocabularyGuess {
     language: Language,
     /// Words of the text (numbers left out).
     words: usize,
-    /// Words some help center knows.
+    /// Words some help center knows (counted for the lenient reading only).
     known: usize,
     /// Words the best language's help center knows.
     best: usize,
@@ -408,7 +416,7 @@ impl HelpCenter {
     /// The language whose help-center vocabulary covers the text best, when one clearly does:
     /// at least two words, most of them known in that language, and more than in any other.
     pub fn guess_language(&self, text: &str) -> Option<Language> {
-        let guess = self.vocabulary_guess(text)?;
+        let guess = self.vocabulary_guess(text, false)?;
         tracing::debug!(
             words = guess.words,
             best = guess.best,
@@ -430,7 +438,7 @@ impl HelpCenter {
     /// emportez l'ancien matelas ?" is French by "vous" alone; "je" and "un" make "je cherche
     /// un tapis rouge" French rather than Dutch ("je") or Spanish ("un").
     pub fn lean_language(&self, text: &str) -> Option<Language> {
-        let guess = self.vocabulary_guess(text)?;
+        let guess = self.vocabulary_guess(text, true)?;
         (guess.words >= 2 && guess.best * 2 >= guess.known && guess.best > guess.runner_up)
             .then_some(guess.language)
     }
@@ -438,7 +446,7 @@ impl HelpCenter {
     /// How many of the text's words each language's help center knows. `None` for a text
     /// without words, or of one word shorter than six letters ("ok", "no" and "paypal" tell
     /// nothing; "verzendkosten" and "reembolso" do).
-    fn vocabulary_guess(&self, text: &str) -> Option<VocabularyGuess> {
+    fn vocabulary_guess(&self, text: &str, lenient: bool) -> Option<VocabularyGuess> {
         let folded = crate::text::fold(text);
         let words: Vec<&str> = folded
             .split(' ')
@@ -464,14 +472,19 @@ impl HelpCenter {
             .collect();
         scores.sort_by(|a, b| b.cmp(a));
         let (best, language) = *scores.first()?;
-        let known = words
-            .iter()
-            .filter(|w| {
-                self.indexes
-                    .iter()
-                    .any(|(language, index)| known_in(*language, index, w))
-            })
-            .count();
+        // Known in some language: counted only for the lenient reading, which needs it.
+        let known = if lenient {
+            words
+                .iter()
+                .filter(|w| {
+                    self.indexes
+                        .iter()
+                        .any(|(language, index)| known_in(*language, index, w))
+                })
+                .count()
+        } else {
+            0
+        };
         Some(VocabularyGuess {
             language,
             words: words.len(),
@@ -537,7 +550,7 @@ impl HelpCenter {
         // An order, phone or account number says which, not what: no article has it, and
         // left in it only dilutes the words that do ask ("an invoice for order 12345678").
         let without_numbers = without_long_numbers(text);
-        let text = without_numbers.as_str();
+        let text: &str = &without_numbers;
         // Courtesy words ("please", "graag") ask nothing: left in, a rare one outweighs the
         // words that do ("ik wil graag mijn bestelling annuleren").
         let terms: Vec<analyzer::Term> = analyzer::terms(&index.analyzer, text)
