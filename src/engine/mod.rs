@@ -355,7 +355,7 @@ impl<'a> Turn<'a> {
         self.action = Action::Flow;
         self.flow = Some(self.content.flows.flows[flow].name.clone());
         // The message that starts the flow answers what it can: a choice it names in words
-        // ("I want to return an item, it arrived broken"), and, below, values a question's
+        // ("I want to return my lamp, it's broken"), and, below, values a question's
         // pattern finds in it ("I want to return order 12345678").
         if let Some((slot, choice)) = self.later_choice_named(flow, usize::MAX) {
             self.state.slots.insert(slot, choice);
