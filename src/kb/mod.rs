@@ -345,31 +345,9 @@ pub fn parse_article(
 /// The text with every run of six digits or more replaced by a space: identifiers (order,
 /// phone, account numbers), not words. Shorter numbers ("30 days", "4.95") stay.
 fn without_long_numbers(text: &str) -> std::borrow::Cow<'_, str> {
-    let mut run = 0;
-    let has_one = text.chars().any(|c| {
-        run = if c.is_ascii_digit() { run + 1 } else { 0 };
-        run >= 6
-    });
-    if !has_one {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut digits = String::new();
-    for c in text.chars().chain(std::iter::once(' ')) {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        if digits.len() >= 6 {
-            out.push(' ');
-        } else {
-            out.push_str(&digits);
-        }
-        digits.clear();
-        out.push(c);
-    }
-    out.pop();
-    std::borrow::Cow::Owned(out)
+    static LONG_NUMBER: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new("[0-9]{6,}").expect("a valid pattern"));
+    LONG_NUMBER.replace_all(text, " ")
 }
 
 /// Word counts behind a language guess.
