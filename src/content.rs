@@ -10,6 +10,7 @@ use crate::config::{self, Settings};
 use crate::diag::Diagnostics;
 use crate::flow::triggers::TriggerMatcher;
 use crate::flow::{self, FlowSet};
+use crate::kb::synonyms::Synonyms;
 use crate::kb::{self, Article, HelpCenter};
 use crate::locale::Language;
 use crate::reply::{self, Templates};
@@ -43,21 +44,30 @@ impl Content {
             &mut diagnostics,
         );
         let articles = kb::load_articles(&settings.kb_dir, &settings.locales, &mut diagnostics);
+        let synonyms = kb::synonyms::load(&settings.kb_dir, &settings.locales, &mut diagnostics);
         let version = fingerprint(&[
             &settings.file,
             &settings.flows_dir,
             &settings.templates_dir,
             &settings.kb_dir,
         ]);
-        Self::assemble(settings, flows, templates, articles, version, diagnostics)
+        Self::assemble(
+            settings,
+            flows,
+            templates,
+            (articles, synonyms),
+            version,
+            diagnostics,
+        )
     }
 
-    /// Cross-checks loaded parts and builds the indexes.
+    /// Cross-checks loaded parts and builds the indexes: the help center from its articles and
+    /// each language's synonyms.
     pub fn assemble(
         settings: Settings,
         flows: FlowSet,
         templates: Templates,
-        articles: Vec<Article>,
+        (articles, synonyms): (Vec<Article>, BTreeMap<Language, Synonyms>),
         version: String,
         mut diagnostics: Diagnostics,
     ) -> Result<Content, Diagnostics> {
@@ -122,8 +132,8 @@ impl Content {
         if !diagnostics.is_empty() {
             return Err(diagnostics.sorted());
         }
-        let spellers = spellers(&articles, &flows);
-        let help_center = match HelpCenter::build(articles) {
+        let spellers = spellers(&articles, &synonyms, &flows);
+        let help_center = match HelpCenter::build_with_synonyms(articles, synonyms) {
             Ok(help_center) => help_center,
             Err(error) => {
                 diagnostics.error(
@@ -147,15 +157,25 @@ impl Content {
     }
 }
 
-/// One speller per language, from its articles (titles, questions, bodies) and its flows'
-/// keywords and example phrases.
-fn spellers(articles: &[Article], flows: &FlowSet) -> BTreeMap<Language, Speller> {
+/// One speller per language, from its articles (titles, questions, bodies), its synonyms and
+/// its flows' keywords and example phrases.
+fn spellers(
+    articles: &[Article],
+    synonyms: &BTreeMap<Language, Synonyms>,
+    flows: &FlowSet,
+) -> BTreeMap<Language, Speller> {
     let mut texts: BTreeMap<Language, Vec<&str>> = BTreeMap::new();
     for article in articles {
         let list = texts.entry(article.language).or_default();
         list.push(&article.title);
         list.extend(article.questions.iter().map(String::as_str));
         list.push(&article.body);
+    }
+    for (language, synonyms) in synonyms {
+        texts
+            .entry(*language)
+            .or_default()
+            .extend(synonyms.written());
     }
     for flow in &flows.flows {
         for (language, phrases) in flow.keywords.iter().chain(&flow.examples) {

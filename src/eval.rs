@@ -125,7 +125,7 @@ pub fn build_content(train: &[Example], locale: &Locale) -> anyhow::Result<Conte
         settings,
         flows,
         templates,
-        articles,
+        (articles, Default::default()),
         "eval".into(),
         diagnostics,
     )

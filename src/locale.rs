@@ -761,6 +761,69 @@ const CLOSING_CORE: [&str; 12] = [
     "groeten",
 ];
 
+/// When something happened, which tells no article from another: a past moment counted back
+/// ("three weeks ago", "hace tres semanas", "il y a 3 jours", "2 weken geleden"), yesterday,
+/// last week or month, and a date with its month named or written with its year ("3
+/// November", "le 3 novembre", "03/11/2026"). Left in, such words dilute the ones that ask:
+/// "can I return a lamp I bought three weeks ago?" asks what "can I return a lamp?" asks.
+/// Periods that are the question stay ("after 30 days", "how many days"), as do weekdays
+/// ("are you open on Sunday?") and today or tomorrow.
+static PAST_TIME: std::sync::LazyLock<[regex::Regex; 6]> = std::sync::LazyLock::new(|| {
+    let date = r"\b\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})\b";
+    let patterns = [
+        // English
+        r"\b(?:(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a\s+few|few|several|a\s+couple\s+of|couple\s+of|\d{1,3})\s+(?:days?|weeks?|months?|hours?|minutes?|years?)\s+ago|the\s+day\s+before\s+yesterday|yesterday|(?:last|past)\s+(?:week|weekend|month|year|night|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?MONTHS(?:,?\s+\d{4})?|MONTHS\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?)\b",
+        // Spanish
+        r"\b(?:hace\s+(?:un|una|unos|unas|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|doce|quince|varios|varias|pocos|pocas|algunos|algunas|\d{1,3})\s+(?:d[íi]as?|semanas?|mes|meses|horas?|minutos?|a[ñn]os?)|anteayer|antier|ayer|(?:la|el)\s+(?:semana|mes|año|fin\s+de\s+semana|lunes|martes|mi[ée]rcoles|jueves|viernes|s[áa]bado|domingo)\s+pasad[oa]|\d{1,2}\s+de\s+MONTHS(?:\s+de(?:l)?\s+\d{4})?)\b",
+        // French
+        r"\b(?:il\s+y\s+a\s+(?:un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|quelques|plusieurs|\d{1,3})\s+(?:jours?|semaines?|mois|heures?|minutes?|ans?)|avant[- ]hier|hier|(?:la\s+semaine|le\s+mois|l['’]ann[ée]e|le\s+week-end|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+derni(?:er|[èe]re)|(?:le\s+)?\d{1,2}(?:er)?\s+MONTHS(?:\s+\d{4})?)\b",
+        // Dutch
+        r"\b(?:(?:een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|twaalf|vijftien|paar|enkele|\d{1,3})\s+(?:dag|dagen|week|weken|maand|maanden|uur|uren|minuten|jaar)\s+geleden|eergisteren|gisteren|(?:vorige|afgelopen)\s+(?:week|maand|jaar|weekend|maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag)|\d{1,2}\s+MONTHS(?:\s+\d{4})?)\b",
+        // German
+        r"\b(?:vor\s+(?:einem|einer|zwei|drei|vier|f(?:ü|ue|u)nf|sechs|sieben|acht|neun|zehn|ein\s+paar|einigen|mehreren|\d{1,3})\s+(?:tag|tagen|woche|wochen|monat|monaten|stunde|stunden|minuten|jahr|jahren)|vorgestern|gestern|(?:letzte|letzten|vergangene|vergangenen)\s+(?:woche|monat|jahr|wochenende|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag)|\d{1,2}\.?\s+MONTHS(?:\s+\d{4})?)\b",
+        // Portuguese
+        r"\b(?:h[áa]\s+(?:um|uma|dois|duas|tr[êe]s|quatro|cinco|seis|sete|oito|nove|dez|alguns|algumas|v[áa]rios|v[áa]rias|\d{1,3})\s+(?:dias?|semanas?|m[êe]s|meses|horas?|minutos?|anos?)|anteontem|ontem|(?:a\s+semana|o\s+m[êe]s|o\s+ano|o\s+fim\s+de\s+semana)\s+passad[oa]|\d{1,2}\s+de\s+MONTHS(?:\s+de\s+\d{4})?)\b",
+    ];
+    let mut compiled = Vec::new();
+    for (language, pattern) in Language::ALL.into_iter().zip(patterns) {
+        // Each month as written and without its accents ("février", "fevrier").
+        let mut months: Vec<String> = (1..=12)
+            .flat_map(|month| {
+                let name = month_name(language, month).to_lowercase();
+                let folded = crate::text::fold(&name);
+                [name, folded]
+            })
+            .collect();
+        months.dedup();
+        if language == Language::En {
+            months.extend(
+                [
+                    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
+                    "dec",
+                ]
+                .map(String::from),
+            );
+        }
+        let alternatives = format!("(?:{})", months.join("|"));
+        let pattern = format!(
+            "(?i)(?:{}|{date})",
+            pattern.replace("MONTHS", &alternatives)
+        );
+        compiled.push(regex::Regex::new(&pattern).expect("the past-time patterns compile"));
+    }
+    compiled.try_into().expect("one pattern per language")
+});
+
+/// The text with its mentions of a past moment or a date (see `PAST_TIME`) replaced by a
+/// space; the text itself when it has none.
+pub fn without_past_time(language: Language, text: &str) -> std::borrow::Cow<'_, str> {
+    let index = Language::ALL
+        .iter()
+        .position(|l| *l == language)
+        .unwrap_or(0);
+    PAST_TIME[index].replace_all(text, " ")
+}
+
 /// The question inside a message, without an opening greeting or a closing thanks: "Hola,
 /// buenos días. No me ha llegado el paquete, gracias" → "No me ha llegado el paquete". A
 /// greeting or thanks says nothing about which article answers, and on a short question it
@@ -1092,10 +1155,16 @@ pub fn is_follow_up(text: &str) -> bool {
 
 /// Words of courtesy and of the asking itself, folded: they say nothing about what is asked
 /// ("please", "por favor", "s'il vous plaît", "graag", "can you tell me", "me podéis decir").
-const COURTESY: [&str; 24] = [
+const COURTESY: [&str; 28] = [
     "please",
     "tell",
     "wondering",
+    // Wanting to know ("I'd like to know if…", "quisiera saber si…", "je voudrais savoir
+    // si…", "ik wil graag weten of…"): what is to be known comes after.
+    "know",
+    "saber",
+    "savoir",
+    "weten",
     // Asking someone to look ("can you check?", "¿podéis revisarlo?", "pouvez-vous
     // vérifier ?", "kunnen jullie het nakijken?"): the thing to check is named elsewhere.
     "check",

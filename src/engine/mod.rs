@@ -8,6 +8,7 @@
 
 mod state;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use jiff::tz::TimeZone;
@@ -893,12 +894,20 @@ impl<'a> Turn<'a> {
         let text = self.matching_text();
         let mut best = help_center.search(self.language, text, limit);
         let top = |hits: &[Hit]| hits.first().map_or(0.0, |h| h.confidence);
-        let mut readings = Vec::new();
         let question = locale::question_part(text);
+        // When it happened ("hace tres semanas", "le 3 novembre") rarely tells which article
+        // answers and dilutes the words that do; it sometimes does ("I ordered two weeks ago
+        // and still nothing"), so the message is read without it as well as with it, and its
+        // sentences without it.
+        let undated = locale::without_past_time(self.language, question);
+        let mut readings: Vec<&str> = Vec::new();
         if question.len() != text.len() {
             readings.push(question);
         }
-        let sentences = locale::sentences(text);
+        if let Cow::Owned(undated) = &undated {
+            readings.push(undated);
+        }
+        let sentences = locale::sentences(&undated);
         if sentences.len() > 1 {
             readings.extend(
                 sentences
@@ -914,7 +923,7 @@ impl<'a> Turn<'a> {
         // A part that names nothing ("What can I do?") is no reading: the intent model would
         // find it like some article's wording and outscore the part that says what is wrong.
         for reading in readings
-            .into_iter()
+            .iter()
             .filter(|part| locale::names_something(self.language, part))
         {
             let hits = help_center.search(self.language, reading, limit);

@@ -9,6 +9,7 @@ pub mod classifier;
 pub mod linear;
 pub mod network;
 pub mod similarity;
+pub mod synonyms;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,6 +30,7 @@ use crate::yaml;
 
 use self::classifier::Classifier;
 use self::similarity::UnitSet;
+use self::synonyms::Synonyms;
 
 /// How many articles BM25 retrieval hands to the re-scorer.
 const CANDIDATES: usize = 10;
@@ -120,6 +122,8 @@ struct LanguageIndex {
     /// How much the model's confidence weighs in a confidence (see `MODEL_WEIGHT` and
     /// `NETWORK_WEIGHT`).
     model_weight: f32,
+    /// The words customers use for the articles' words, read as them on both sides.
+    synonyms: Synonyms,
 }
 
 #[derive(Clone, Copy)]
@@ -342,6 +346,18 @@ pub fn parse_article(
     })
 }
 
+/// A text as the help center searches and indexes it. An order, phone or account number says
+/// which, not what: no article has it, and left in it only dilutes the words that ask ("an
+/// invoice for order 12345678"). A product's name is read as the word the articles use for it
+/// ("lamp" as "item", see `synonyms`).
+fn reading<'a>(synonyms: &Synonyms, text: &'a str) -> std::borrow::Cow<'a, str> {
+    use std::borrow::Cow;
+    match without_long_numbers(text) {
+        Cow::Borrowed(text) => synonyms.rewrite(text),
+        Cow::Owned(text) => Cow::Owned(synonyms.rewrite(&text).into_owned()),
+    }
+}
+
 /// The text with every run of six digits or more replaced by a space: identifiers (order,
 /// phone, account numbers), not words. Shorter numbers ("30 days", "4.95") stay.
 fn without_long_numbers(text: &str) -> std::borrow::Cow<'_, str> {
@@ -365,15 +381,26 @@ struct VocabularyGuess {
 impl HelpCenter {
     /// Indexes articles: one tantivy index and one question-similarity set per language.
     pub fn build(articles: Vec<Article>) -> tantivy::Result<HelpCenter> {
+        Self::build_with_synonyms(articles, BTreeMap::new())
+    }
+
+    /// Indexes articles, reading each language's synonyms as the words they are listed under.
+    pub fn build_with_synonyms(
+        articles: Vec<Article>,
+        mut synonyms: BTreeMap<Language, Synonyms>,
+    ) -> tantivy::Result<HelpCenter> {
         let mut by_language: BTreeMap<Language, Vec<usize>> = BTreeMap::new();
         for (index, article) in articles.iter().enumerate() {
             by_language.entry(article.language).or_default().push(index);
         }
         let mut indexes = HashMap::default();
         for (language, members) in by_language {
+            let synonyms = synonyms
+                .remove(&language)
+                .unwrap_or_else(|| Synonyms::none(language));
             indexes.insert(
                 language,
-                LanguageIndex::build(language, &articles, &members)?,
+                LanguageIndex::build(language, &articles, &members, synonyms)?,
             );
         }
         Ok(HelpCenter { articles, indexes })
@@ -525,10 +552,8 @@ impl HelpCenter {
         let Some(index) = self.indexes.get(&language) else {
             return Vec::new();
         };
-        // An order, phone or account number says which, not what: no article has it, and
-        // left in it only dilutes the words that do ask ("an invoice for order 12345678").
-        let without_numbers = without_long_numbers(text);
-        let text: &str = &without_numbers;
+        let read = reading(&index.synonyms, text);
+        let text: &str = &read;
         // Courtesy words ("please", "graag") ask nothing: left in, a rare one outweighs the
         // words that do ("ik wil graag mijn bestelling annuleren").
         let terms: Vec<analyzer::Term> = analyzer::terms(&index.analyzer, text)
@@ -629,7 +654,12 @@ impl HelpCenter {
 }
 
 impl LanguageIndex {
-    fn build(language: Language, articles: &[Article], members: &[usize]) -> tantivy::Result<Self> {
+    fn build(
+        language: Language,
+        articles: &[Article],
+        members: &[usize],
+        synonyms: Synonyms,
+    ) -> tantivy::Result<Self> {
         let tokenizer = analyzer::tokenizer_name(language);
         let text = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
@@ -650,15 +680,29 @@ impl LanguageIndex {
         let mut article_stems = HashMap::default();
         let mut vocabulary = HashSet::default();
         let mut article_sentences = HashMap::default();
+        // Each article's title and questions, then its body, as the search reads them.
+        let read: HashMap<usize, (Vec<String>, String)> = members
+            .iter()
+            .map(|&index| {
+                let article = &articles[index];
+                let asked = std::iter::once(&article.title)
+                    .chain(&article.questions)
+                    .map(|text| reading(&synonyms, text).into_owned())
+                    .collect();
+                let body = reading(&synonyms, &article.body).into_owned();
+                (index, (asked, body))
+            })
+            .collect();
         for &article_index in members {
             let article = &articles[article_index];
+            let (asked, body) = &read[&article_index];
             writer.add_document(doc!(
                 fields.ord => article_index as u64,
-                fields.questions => format!("{}\n{}", article.title, article.questions.join("\n")),
-                fields.body => article.body.as_str(),
+                fields.questions => asked.join("\n"),
+                fields.body => body.as_str(),
             ))?;
             let mut all: HashSet<String> = HashSet::default();
-            for unit in std::iter::once(&article.title).chain(article.questions.iter()) {
+            for unit in asked {
                 let stems: Vec<String> = analyzer::terms(&analyzer, unit)
                     .into_iter()
                     .map(|t| t.stem)
@@ -666,13 +710,9 @@ impl LanguageIndex {
                 all.extend(stems.iter().cloned());
                 units.push((article_index, stems));
             }
-            all.extend(
-                analyzer::terms(&analyzer, &article.body)
-                    .into_iter()
-                    .map(|t| t.stem),
-            );
+            all.extend(analyzer::terms(&analyzer, body).into_iter().map(|t| t.stem));
             article_stems.insert(article_index, all);
-            article_sentences.insert(article_index, sentences(&analyzer, article));
+            article_sentences.insert(article_index, sentences(&analyzer, &synonyms, article));
             let texts = std::iter::once(&article.title)
                 .chain(&article.questions)
                 .chain(std::iter::once(&article.body));
@@ -685,6 +725,16 @@ impl LanguageIndex {
                         .map(str::to_string),
                 );
             }
+        }
+        // The words customers use for the articles' words belong to the language too.
+        for word in synonyms.written() {
+            let folded = crate::text::fold(word);
+            vocabulary.extend(
+                folded
+                    .split(' ')
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_string),
+            );
         }
         writer.commit()?;
         let reader: IndexReader = index
@@ -719,10 +769,10 @@ impl LanguageIndex {
         let examples: Vec<(usize, &str)> = members
             .iter()
             .flat_map(|&index| {
-                let article = &articles[index];
-                std::iter::once(article.title.as_str())
-                    .chain(article.questions.iter().map(String::as_str))
-                    .map(move |text| (index, text))
+                read[&index]
+                    .0
+                    .iter()
+                    .map(move |text| (index, text.as_str()))
             })
             .collect();
         let classifier = Classifier::train(analyzer::build_stemmer(language), &examples);
@@ -746,6 +796,7 @@ impl LanguageIndex {
             vocabulary,
             sentences: article_sentences,
             indexed_terms,
+            synonyms,
         })
     }
 
@@ -858,14 +909,14 @@ struct Sentence {
     stems: HashSet<String>,
 }
 
-fn sentences(analyzer: &TextAnalyzer, article: &Article) -> Vec<Sentence> {
+fn sentences(analyzer: &TextAnalyzer, synonyms: &Synonyms, article: &Article) -> Vec<Sentence> {
     plain_markdown(&article.body)
         .split(['.', '!', '?', '\n'])
         .map(|s| s.trim().trim_start_matches(['-', '*', ' ']))
         .filter(|s| s.len() > 3)
         .map(|text| Sentence {
             text: text.to_string(),
-            stems: analyzer::terms(analyzer, text)
+            stems: analyzer::terms(analyzer, &synonyms.rewrite(text))
                 .into_iter()
                 .map(|t| t.stem)
                 .collect(),

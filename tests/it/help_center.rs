@@ -1100,3 +1100,214 @@ fn an_email_reply_is_read_without_its_quote_and_signature() {
         assert_eq!(own_words(whole), None, "{whole:?}");
     }
 }
+
+// ---- synonyms and the time of an event ---------------------------------------------------
+
+/// A product the articles never name ("lamp", "alfombra", "miroir", "spiegel") is read as the
+/// word they use for it, listed in `kb/<locale>/synonyms.yaml`: the question is answered
+/// rather than counted as off topic.
+#[test]
+fn a_product_the_articles_never_name_is_read_as_the_word_they_use() {
+    let cases = [
+        (
+            Language::En,
+            "Can I return a lamp?",
+            "return-policy",
+            "lamp",
+        ),
+        (
+            Language::En,
+            "can you take away my old couch",
+            "furniture-delivery",
+            "couch",
+        ),
+        (
+            Language::Es,
+            "¿Puedo devolver una alfombra?",
+            "return-policy",
+            "alfombra",
+        ),
+        (
+            Language::Fr,
+            "le miroir est arrivé cassé",
+            "damaged-item",
+            "miroir",
+        ),
+        (
+            Language::Nl,
+            "de spiegel is kapot aangekomen",
+            "damaged-item",
+            "spiegel",
+        ),
+    ];
+    let answer = shipped().settings.thresholds.answer;
+    for (language, text, id, product) in cases {
+        assert!(
+            !shipped_text(language, id).contains(product),
+            "{id} names {product} itself"
+        );
+        let hit = assert_top(language, text, id);
+        assert!(hit.confidence >= answer, "{text:?}: {}", hit.confidence);
+    }
+}
+
+fn synonyms_from(
+    language_folder: &str,
+    yaml: &str,
+) -> (firstline::kb::synonyms::Synonyms, Diagnostics) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(language_folder)).unwrap();
+    std::fs::write(dir.path().join(language_folder).join("synonyms.yaml"), yaml).unwrap();
+    let locale = Locale::parse(language_folder).unwrap();
+    let language = locale.language().unwrap();
+    let mut diagnostics = Diagnostics::default();
+    let mut loaded = firstline::kb::synonyms::load(dir.path(), &[locale], &mut diagnostics);
+    let synonyms = loaded
+        .remove(&language)
+        .unwrap_or_else(|| firstline::kb::synonyms::Synonyms::none(language));
+    (synonyms, diagnostics)
+}
+
+/// A listed word matches its own forms (the same stem, and the customer's word starts with
+/// it), phrases before their words; a word that only shares the stem stays.
+#[test]
+fn a_listed_word_matches_its_forms_and_phrases_but_not_another_word_of_its_stem() {
+    let (english, diagnostics) = synonyms_from(
+        "en",
+        "item: [lamp, bed linen, shelf, shelves]\nfurniture: [bed, sofa]\n",
+    );
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let cases = [
+        ("Can I return two Lamps?", "Can I return two item?"),
+        (
+            "swap my bed linen and the bed",
+            "swap my item and the furniture",
+        ),
+        ("the shelves and a shelf", "the item and a item"),
+        ("sofa, sofas; SOFA!", "furniture, furniture; furniture!"),
+        ("lampoon lamppost", "lampoon lamppost"),
+        ("", ""),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(english.rewrite(text), expected, "{text:?}");
+    }
+    // "mesa" (table) and "mes" (month) share the Spanish stem "mes".
+    let (spanish, diagnostics) = synonyms_from("es", "artículo: [mesa, lámpara]\n");
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    assert_eq!(
+        spanish.rewrite("¿Puedo devolver las mesas después de un mes?"),
+        "¿Puedo devolver las artículo después de un mes?"
+    );
+    assert_eq!(
+        spanish.rewrite("una lampara y dos lámparas"),
+        "una artículo y dos artículo"
+    );
+    assert!(matches!(
+        spanish.rewrite("nada que cambiar"),
+        std::borrow::Cow::Borrowed(_)
+    ));
+}
+
+/// Every mistake in a synonyms file is reported at once, at its line and column.
+#[test]
+fn synonym_file_mistakes_are_reported_at_their_line() {
+    let (_, diagnostics) = synonyms_from(
+        "en",
+        "item:\n  - lamp\n  - item\n  - furniture\n  - \"?!\"\nfurniture:\n  - lamps\n  - sofa\nempty: []\n",
+    );
+    let messages: Vec<String> = diagnostics.iter().map(|d| d.to_string()).collect();
+    let find = |needle: &str| {
+        messages
+            .iter()
+            .find(|m| m.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle:?} in {messages:#?}"))
+    };
+    // Keys are read in order: `empty`, `furniture`, `item`.
+    assert!(find("`empty` lists no words").contains("synonyms.yaml:9:1:"));
+    assert!(find("`lamp` is already read as `furniture`").contains("synonyms.yaml:2:5:"));
+    assert!(find("`item` is the word `item` itself").contains("synonyms.yaml:3:5:"));
+    assert!(find("`furniture` is a word others are read as").contains("synonyms.yaml:4:5:"));
+    assert!(find("`?!` has no words").contains("synonyms.yaml:5:5:"));
+    assert_eq!(messages.len(), 5, "{messages:#?}");
+
+    let (_, diagnostics) = synonyms_from("fr", "article: lampe\n");
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    assert!(
+        diagnostics
+            .iter()
+            .next()
+            .unwrap()
+            .to_string()
+            .contains("synonyms.yaml:1:"),
+        "{diagnostics:?}"
+    );
+}
+
+/// A past moment or a date is left out of a reading; periods that are the question, weekdays,
+/// prices and "24/7" stay.
+#[test]
+fn a_past_moment_or_a_date_is_left_out_and_a_period_asked_about_stays() {
+    use firstline::locale::without_past_time;
+    let gone = [
+        (
+            Language::En,
+            "I bought a lamp three weeks ago",
+            "I bought a lamp",
+        ),
+        (
+            Language::En,
+            "ordered yesterday, and the return of 3 November",
+            "ordered , and the return of",
+        ),
+        (
+            Language::En,
+            "my order from last week, placed on 03/11/2026",
+            "my order from , placed on",
+        ),
+        (
+            Language::Es,
+            "compré una lámpara hace tres semanas",
+            "compré una lámpara",
+        ),
+        (
+            Language::Es,
+            "Hice un pedido ayer, el 3 de noviembre",
+            "Hice un pedido , el",
+        ),
+        (Language::Fr, "commandé il y a deux semaines", "commandé"),
+        (
+            Language::Fr,
+            "le retour du 3 novembre, envoyé la semaine dernière",
+            "le retour du , envoyé",
+        ),
+        (Language::Nl, "twee weken geleden besteld", "besteld"),
+        (
+            Language::Nl,
+            "Ik heb gisteren besteld, vorige week betaald",
+            "Ik heb  besteld,  betaald",
+        ),
+    ];
+    for (language, text, expected) in gone {
+        let read = without_past_time(language, text);
+        let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert_eq!(words(&read), words(expected), "{text:?}");
+    }
+    let kept = [
+        (Language::En, "can I return something after 30 days"),
+        (Language::En, "how many days does delivery take"),
+        (Language::En, "are you open on Sunday? is support 24/7?"),
+        (Language::En, "it costs 4.95"),
+        (Language::Es, "¿qué hace la garantía?"),
+        (Language::Fr, "je suis ici"),
+        (Language::Nl, "ik ben hier, hoeveel dagen duurt het?"),
+    ];
+    for (language, text) in kept {
+        assert!(
+            matches!(
+                without_past_time(language, text),
+                std::borrow::Cow::Borrowed(_)
+            ),
+            "{text:?}"
+        );
+    }
+}
