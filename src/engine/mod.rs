@@ -209,12 +209,7 @@ impl<'a> Turn<'a> {
             }
         }
         if let Some(position) = self.state.waiting.clone() {
-            if let Some(found) = self.content.triggers.find(
-                &self.content.flows,
-                self.matching_text(),
-                self.message_language(),
-                &[Scope::Always, Scope::InFlow],
-            ) {
+            if let Some(found) = self.flow_trigger(&[Scope::Always, Scope::InFlow]) {
                 self.start_flow(found.flow, found.slots);
                 return;
             }
@@ -222,12 +217,7 @@ impl<'a> Turn<'a> {
                 return;
             }
         }
-        if let Some(found) = self.content.triggers.find(
-            &self.content.flows,
-            self.matching_text(),
-            self.message_language(),
-            &[Scope::Always, Scope::Idle],
-        ) {
+        if let Some(found) = self.flow_trigger(&[Scope::Always, Scope::Idle]) {
             self.start_flow(found.flow, found.slots);
             return;
         }
@@ -235,6 +225,27 @@ impl<'a> Turn<'a> {
             return;
         }
         self.search_help_center();
+    }
+
+    /// The flow the message starts, if any: as written (with its slips corrected), else with
+    /// the help center's synonyms ("j'ai reçu le mauvais coussin" as "… le mauvais article",
+    /// which the returns flow knows for a wrong item).
+    fn flow_trigger(&self, scopes: &[Scope]) -> Option<crate::flow::triggers::TriggerMatch> {
+        let find = |text: &str| {
+            self.content
+                .triggers
+                .find(&self.content.flows, text, self.message_language(), scopes)
+        };
+        find(self.matching_text()).or_else(|| {
+            match self
+                .content
+                .help_center
+                .with_synonyms(self.language, self.matching_text())
+            {
+                Cow::Owned(read) => find(&read),
+                Cow::Borrowed(_) => None,
+            }
+        })
     }
 
     /// A person who has not been active for `human_idle_minutes` gives the conversation back.

@@ -546,6 +546,19 @@ impl HelpCenter {
             .any(|t| title.contains(&t.stem))
     }
 
+    /// The text with the language's synonyms read as the words they are listed under ("the
+    /// wrong cushion" as "the wrong item"); the text itself when none is in it.
+    pub fn with_synonyms<'a>(
+        &self,
+        language: Language,
+        text: &'a str,
+    ) -> std::borrow::Cow<'a, str> {
+        match self.indexes.get(&language) {
+            Some(index) => index.synonyms.rewrite(text),
+            None => std::borrow::Cow::Borrowed(text),
+        }
+    }
+
     /// The best articles for a customer's text, most confident first. Any text is a plain
     /// question: it is analyzed into tokens, never parsed as query syntax.
     pub fn search(&self, language: Language, text: &str, limit: usize) -> Vec<Hit> {
