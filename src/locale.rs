@@ -624,7 +624,7 @@ const GOODBYES: [&str; 8] = [
 /// does ("adiós", "doei").
 const CLOSINGS: [(Language, &[&str]); 4] = [
     (Language::En, &["thanks", "thank", "thx", "goodbye"]),
-    (Language::Es, &["gracias", "adios"]),
+    (Language::Es, &["gracias", "grax", "adios"]),
     (Language::Fr, &["merci", "revoir"]),
     (
         Language::Nl,
@@ -913,10 +913,27 @@ pub fn small_talk(text: &str) -> Option<SmallTalk> {
             .split(' ')
             .filter(|w| !w.is_empty())
         {
-            if !SMALL_TALK.iter().any(|(_, list)| list.contains(&word)) {
+            let small = |word: &str| SMALL_TALK.iter().any(|(_, list)| list.contains(&word));
+            if small(word) {
+                words.push(word.to_string());
+                continue;
+            }
+            // Chat shorthand for small talk is small talk ("ty", "merci bcp").
+            let written_out = Language::ALL.into_iter().find_map(|language| {
+                chat_words(language)
+                    .iter()
+                    .find(|(short, _)| *short == word)
+                    .map(|(_, long)| *long)
+            })?;
+            let long_words: Vec<String> = crate::text::fold(written_out)
+                .split(' ')
+                .filter(|w| !w.is_empty())
+                .map(str::to_string)
+                .collect();
+            if !long_words.iter().all(|w| small(w)) {
                 return None;
             }
-            words.push(word.to_string());
+            words.extend(long_words);
         }
     }
     if words.is_empty() {
@@ -1192,13 +1209,16 @@ const COURTESY: [&str; 28] = [
 
 /// Chat shorthand and the words it stands for, per language: folded words, matched whole.
 /// Only shorthand that means one thing in a shop's chat ("x", "vs" and "c" do not).
-const CHAT_WORDS_EN: [(&str, &str); 21] = [
+const CHAT_WORDS_EN: [(&str, &str); 24] = [
     ("u", "you"),
     ("ur", "your"),
     ("r", "are"),
     ("pls", "please"),
     ("plz", "please"),
     ("thx", "thanks"),
+    ("tnx", "thanks"),
+    ("thnx", "thanks"),
+    ("thanx", "thanks"),
     ("ty", "thank you"),
     ("wanna", "want to"),
     ("gonna", "going to"),
@@ -1216,7 +1236,8 @@ const CHAT_WORDS_EN: [(&str, &str); 21] = [
     // "do you guys ship to spain": the people asked, not what is asked.
     ("guys", ""),
 ];
-const CHAT_WORDS_ES: [(&str, &str); 13] = [
+const CHAT_WORDS_ES: [(&str, &str); 14] = [
+    ("grax", "gracias"),
     ("q", "que"),
     ("k", "que"),
     ("xq", "porque"),

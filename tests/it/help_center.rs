@@ -873,6 +873,11 @@ fn small_talk_tells_thanks_goodbyes_greetings_and_filler_apart() {
         ("au revoir", Some(SmallTalk::Goodbye)),
         ("doei", Some(SmallTalk::Goodbye)),
         ("tot ziens", Some(SmallTalk::Goodbye)),
+        // Chat shorthand for small talk is small talk.
+        ("ok ty", Some(SmallTalk::Thanks)),
+        ("merci bcp", Some(SmallTalk::Thanks)),
+        ("tnx guys", Some(SmallTalk::Thanks)),
+        ("ty, where is my parcel", None),
         ("hello, thanks in advance", Some(SmallTalk::Greeting)),
         ("buenos días", Some(SmallTalk::Greeting)),
         ("I need help", Some(SmallTalk::Greeting)),
