@@ -1172,10 +1172,18 @@ pub fn is_follow_up(text: &str) -> bool {
 
 /// Words of courtesy and of the asking itself, folded: they say nothing about what is asked
 /// ("please", "por favor", "s'il vous plaît", "graag", "can you tell me", "me podéis decir").
-const COURTESY: [&str; 28] = [
+const COURTESY: [&str; 33] = [
     "please",
     "tell",
     "wondering",
+    // The conditional of a polite request ("would it be possible", "could you send").
+    "would",
+    "could",
+    // Asking whether it can be done ("would it be possible to…", "¿es posible…?", "est-il
+    // possible de…", "is het mogelijk om…"): what is to be done comes after.
+    "possible",
+    "posible",
+    "mogelijk",
     // Wanting to know ("I'd like to know if…", "quisiera saber si…", "je voudrais savoir
     // si…", "ik wil graag weten of…"): what is to be known comes after.
     "know",
