@@ -761,6 +761,29 @@ const CLOSING_CORE: [&str; 12] = [
     "groeten",
 ];
 
+/// The words after "because" in a message ("I want to return my lamp because it arrived
+/// broken" → "it arrived broken"), up to the end of their sentence: the reason the customer
+/// gives, which a flow may ask for later.
+pub fn because_clause(language: Language, text: &str) -> Option<&str> {
+    static BECAUSE: std::sync::LazyLock<[regex::Regex; 6]> = std::sync::LazyLock::new(|| {
+        [
+            r"(?i)\b(?:because|cause|cuz|coz)\b",
+            r"(?i)\b(?:porque|ya\s+que|dado\s+que)\b",
+            r"(?i)(?:\bparce\s+que?\b|\bparce\s+qu['’]|\bcar\b|\bpuisque?\b|\bpuisqu['’])",
+            r"(?i)\b(?:omdat|want|aangezien)\b",
+            r"(?i)\b(?:weil|denn)\b",
+            r"(?i)\b(?:porque|pois|j[áa]\s+que)\b",
+        ]
+        .map(|pattern| regex::Regex::new(pattern).expect("the because patterns compile"))
+    });
+    let index = Language::ALL.iter().position(|l| *l == language)?;
+    let found = BECAUSE[index].find(text)?;
+    let rest = &text[found.end()..];
+    let end = rest.find(['.', '!', '?', '\n']).unwrap_or(rest.len());
+    let clause = rest[..end].trim();
+    (!clause.is_empty()).then_some(clause)
+}
+
 /// When something happened, which tells no article from another: a past moment counted back
 /// ("three weeks ago", "hace tres semanas", "il y a 3 jours", "2 weken geleden"), yesterday,
 /// last week or month, and a date with its month named or written with its year ("3

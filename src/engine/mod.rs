@@ -467,25 +467,46 @@ impl<'a> Turn<'a> {
 
     /// A choice in words that the message makes for a question of the flow, other than the
     /// `waiting` step, that is not answered yet: (slot, option).
+    ///
+    /// A short message is read whole. In a longer one an option's word is more often about
+    /// something else, so only the part that gives a reason is read: what follows "because"
+    /// ("… because it arrived broken"), and in the message that starts the flow (`waiting`
+    /// is `usize::MAX`) a short sentence or clause after its first ("I want to return an
+    /// item, it arrived broken").
     fn later_choice_named(&self, flow_index: usize, waiting: usize) -> Option<(String, String)> {
-        if locale::word_count(&self.inbound.text) > EARLY_ANSWER_WORDS {
-            return None;
+        let text = self.inbound.text.as_str();
+        let short = |part: &&str| locale::word_count(part) <= EARLY_ANSWER_WORDS;
+        let mut parts: Vec<&str> = Vec::new();
+        if short(&text) {
+            parts.push(text);
+        } else {
+            parts.extend(locale::because_clause(self.language, text).filter(short));
+            if waiting == usize::MAX {
+                for (index, sentence) in locale::sentences(text).into_iter().enumerate() {
+                    let clauses = locale::clauses(sentence);
+                    // The first sentence or clause is the request that started the flow.
+                    let skip = if index == 0 { 2 } else { 0 };
+                    parts.extend(clauses.into_iter().skip(skip).filter(short));
+                }
+            }
         }
         let flow = &self.content.flows.flows[flow_index];
-        flow.steps
-            .iter()
-            .enumerate()
-            .filter(|(index, _)| *index != waiting)
-            .find_map(|(_, step)| {
-                let flow::Action::Ask(ask) = &step.action else {
-                    return None;
-                };
-                if self.state.slots.contains_key(&ask.slot) {
-                    return None;
-                }
-                let choice = ask.validator.as_ref()?.choice_named(&self.inbound.text)?;
-                Some((ask.slot.clone(), choice))
-            })
+        parts.into_iter().find_map(|part| {
+            flow.steps
+                .iter()
+                .enumerate()
+                .filter(|(index, _)| *index != waiting)
+                .find_map(|(_, step)| {
+                    let flow::Action::Ask(ask) = &step.action else {
+                        return None;
+                    };
+                    if self.state.slots.contains_key(&ask.slot) {
+                        return None;
+                    }
+                    let choice = ask.validator.as_ref()?.choice_named(part)?;
+                    Some((ask.slot.clone(), choice))
+                })
+        })
     }
 
     /// Whether a message that does not answer the waiting step is a question of its own:

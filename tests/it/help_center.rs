@@ -1316,3 +1316,44 @@ fn a_past_moment_or_a_date_is_left_out_and_a_period_asked_about_stays() {
         );
     }
 }
+
+/// The reason after "because", up to the end of its sentence, in each language's words; the
+/// Dutch "want" is "because" only in Dutch.
+#[test]
+fn the_because_clause_is_the_reason_up_to_the_end_of_its_sentence() {
+    use firstline::locale::because_clause;
+    let cases = [
+        (
+            Language::En,
+            "I want to return my lamp because it arrived broken. Thanks",
+            Some("it arrived broken"),
+        ),
+        (Language::En, "I want to return my lamp", None),
+        (Language::En, "return it because", None),
+        (
+            Language::Es,
+            "quiero devolver la mesa porque llegó dañada",
+            Some("llegó dañada"),
+        ),
+        (
+            Language::Fr,
+            "je la retourne parce qu'elle est cassée !",
+            Some("elle est cassée"),
+        ),
+        (
+            Language::Fr,
+            "je veux la retourner car elle est abîmée",
+            Some("elle est abîmée"),
+        ),
+        (
+            Language::Nl,
+            "ik wil retourneren want hij is kapot",
+            Some("hij is kapot"),
+        ),
+        (Language::Nl, "ik wil de lamp retourneren", None),
+        (Language::Fr, "le carton est abîmé", None),
+    ];
+    for (language, text, expected) in cases {
+        assert_eq!(because_clause(language, text), expected, "{text:?}");
+    }
+}
