@@ -769,7 +769,7 @@ pub fn because_clause(language: Language, text: &str) -> Option<&str> {
         [
             r"(?i)\b(?:because|cause|cuz|coz)\b",
             r"(?i)\b(?:porque|ya\s+que|dado\s+que)\b",
-            r"(?i)(?:\bparce\s+que?\b|\bparce\s+qu['’]|\bcar\b|\bpuisque?\b|\bpuisqu['’])",
+            r"(?i)(?:\bparce\s+qu['’]|\bparce\s+que\b|\bcar\b|\bpuisqu['’]|\bpuisque\b)",
             r"(?i)\b(?:omdat|want|aangezien)\b",
             r"(?i)\b(?:weil|denn)\b",
             r"(?i)\b(?:porque|pois|j[áa]\s+que)\b",
