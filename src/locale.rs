@@ -1240,7 +1240,7 @@ const COURTESY: [&str; 33] = [
 
 /// Chat shorthand and the words it stands for, per language: folded words, matched whole.
 /// Only shorthand that means one thing in a shop's chat ("x", "vs" and "c" do not).
-const CHAT_WORDS_EN: [(&str, &str); 24] = [
+const CHAT_WORDS_EN: [(&str, &str); 42] = [
     ("u", "you"),
     ("ur", "your"),
     ("r", "are"),
@@ -1251,6 +1251,25 @@ const CHAT_WORDS_EN: [(&str, &str); 24] = [
     ("thnx", "thanks"),
     ("thanx", "thanks"),
     ("ty", "thank you"),
+    // Contractions typed without their apostrophe read as the articles write them.
+    ("dont", "don't"),
+    ("didnt", "didn't"),
+    ("doesnt", "doesn't"),
+    ("cant", "can't"),
+    ("wont", "won't"),
+    ("isnt", "isn't"),
+    ("wasnt", "wasn't"),
+    ("arent", "aren't"),
+    ("hasnt", "hasn't"),
+    ("havent", "haven't"),
+    ("hadnt", "hadn't"),
+    ("wouldnt", "wouldn't"),
+    ("couldnt", "couldn't"),
+    ("im", "I'm"),
+    ("ive", "I've"),
+    ("youre", "you're"),
+    ("thats", "that's"),
+    ("whats", "what's"),
     ("wanna", "want to"),
     ("gonna", "going to"),
     ("msg", "message"),
