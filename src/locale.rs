@@ -791,7 +791,7 @@ pub fn because_clause(language: Language, text: &str) -> Option<&str> {
 /// "can I return a lamp I bought three weeks ago?" asks what "can I return a lamp?" asks.
 /// Periods that are the question stay ("after 30 days", "how many days"), as do weekdays
 /// ("are you open on Sunday?") and today or tomorrow.
-static PAST_TIME: std::sync::LazyLock<[regex::Regex; 6]> = std::sync::LazyLock::new(|| {
+fn past_time_pattern(language: Language) -> regex::Regex {
     let date = r"\b\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})\b";
     let patterns = [
         // English
@@ -807,44 +807,49 @@ static PAST_TIME: std::sync::LazyLock<[regex::Regex; 6]> = std::sync::LazyLock::
         // Portuguese
         r"\b(?:h[áa]\s+(?:um|uma|dois|duas|tr[êe]s|quatro|cinco|seis|sete|oito|nove|dez|alguns|algumas|v[áa]rios|v[áa]rias|\d{1,3})\s+(?:dias?|semanas?|m[êe]s|meses|horas?|minutos?|anos?)|anteontem|ontem|(?:a\s+semana|o\s+m[êe]s|o\s+ano|o\s+fim\s+de\s+semana)\s+passad[oa]|\d{1,2}\s+de\s+MONTHS(?:\s+de\s+\d{4})?)\b",
     ];
-    let mut compiled = Vec::new();
-    for (language, pattern) in Language::ALL.into_iter().zip(patterns) {
-        // Each month as written and without its accents ("février", "fevrier").
-        let mut months: Vec<String> = (1..=12)
-            .flat_map(|month| {
-                let name = month_name(language, month).to_lowercase();
-                let folded = crate::text::fold(&name);
-                [name, folded]
-            })
-            .collect();
-        months.dedup();
-        if language == Language::En {
-            months.extend(
-                [
-                    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
-                    "dec",
-                ]
-                .map(String::from),
-            );
-        }
-        let alternatives = format!("(?:{})", months.join("|"));
-        let pattern = format!(
-            "(?i)(?:{}|{date})",
-            pattern.replace("MONTHS", &alternatives)
-        );
-        compiled.push(regex::Regex::new(&pattern).expect("the past-time patterns compile"));
-    }
-    compiled.try_into().expect("one pattern per language")
-});
-
-/// The text with its mentions of a past moment or a date (see `PAST_TIME`) replaced by a
-/// space; the text itself when it has none.
-pub fn without_past_time(language: Language, text: &str) -> std::borrow::Cow<'_, str> {
     let index = Language::ALL
         .iter()
         .position(|l| *l == language)
         .unwrap_or(0);
-    PAST_TIME[index].replace_all(text, " ")
+    let pattern = patterns[index];
+    // Each month as written and without its accents ("février", "fevrier").
+    let mut months: Vec<String> = (1..=12)
+        .flat_map(|month| {
+            let name = month_name(language, month).to_lowercase();
+            let folded = crate::text::fold(&name);
+            [name, folded]
+        })
+        .collect();
+    months.dedup();
+    if language == Language::En {
+        months.extend(
+            [
+                "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+            ]
+            .map(String::from),
+        );
+    }
+    let alternatives = format!("(?:{})", months.join("|"));
+    let pattern = format!(
+        "(?i)(?:{}|{date})",
+        pattern.replace("MONTHS", &alternatives)
+    );
+    regex::Regex::new(&pattern).expect("the past-time patterns compile")
+}
+
+/// The text with its mentions of a past moment or a date (see `past_time_pattern`) replaced
+/// by a space; the text itself when it has none.
+pub fn without_past_time(language: Language, text: &str) -> std::borrow::Cow<'_, str> {
+    // Each language's pattern is compiled when a message of that language first needs it.
+    static PAST_TIME: [std::sync::OnceLock<regex::Regex>; 6] =
+        [const { std::sync::OnceLock::new() }; 6];
+    let index = Language::ALL
+        .iter()
+        .position(|l| *l == language)
+        .unwrap_or(0);
+    PAST_TIME[index]
+        .get_or_init(|| past_time_pattern(language))
+        .replace_all(text, " ")
 }
 
 /// The question inside a message, without an opening greeting or a closing thanks: "Hola,

@@ -16,6 +16,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use aho_corasick::AhoCorasick;
 use rustc_hash::FxHashMap as HashMap;
 use tantivy::tokenizer::TextAnalyzer;
 
@@ -44,6 +45,9 @@ pub struct Synonyms {
     longest: usize,
     /// Every listed word and phrase as written.
     written: Vec<String>,
+    /// The folded first words of the entries: a text without any of them anywhere has no
+    /// synonym and is not analyzed further (most messages).
+    prefilter: Option<AhoCorasick>,
 }
 
 impl std::fmt::Debug for Synonyms {
@@ -63,6 +67,7 @@ impl Synonyms {
             replacements: Vec::new(),
             longest: 0,
             written: Vec::new(),
+            prefilter: None,
         }
     }
 
@@ -80,6 +85,17 @@ impl Synonyms {
     pub fn rewrite<'a>(&self, text: &'a str) -> Cow<'a, str> {
         if self.entries.is_empty() {
             return Cow::Borrowed(text);
+        }
+        if let Some(prefilter) = &self.prefilter {
+            // Plain ASCII needs no folding beyond case, which the automaton ignores.
+            let found = if text.is_ascii() {
+                prefilter.is_match(text)
+            } else {
+                prefilter.is_match(&crate::text::fold(text))
+            };
+            if !found {
+                return Cow::Borrowed(text);
+            }
         }
         let terms = analyzer::terms(&self.stemmer, text);
         let mut out = String::new();
@@ -189,7 +205,7 @@ pub fn load(
     }
     by_language
         .into_iter()
-        .map(|(language, compiler)| (language, compiler.synonyms))
+        .map(|(language, compiler)| (language, compiler.finish()))
         .collect()
 }
 
@@ -220,6 +236,26 @@ impl Compiler {
             listed_at: HashMap::default(),
             targets: HashMap::default(),
         }
+    }
+
+    /// The compiled synonyms, with the prefilter over their entries' first words.
+    fn finish(mut self) -> Synonyms {
+        let mut first_words: Vec<&str> = self
+            .synonyms
+            .entries
+            .values()
+            .flatten()
+            .filter_map(|(_, words)| words.first().map(String::as_str))
+            .collect();
+        first_words.sort_unstable();
+        first_words.dedup();
+        // Without the automaton (it cannot fail to build for a list of words) every text
+        // would only be analyzed: a lost shortcut, never a lost synonym.
+        self.synonyms.prefilter = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&first_words)
+            .ok();
+        self.synonyms
     }
 
     fn stems(&self, text: &str) -> Vec<String> {
