@@ -882,7 +882,32 @@ impl<'a> Turn<'a> {
             })
         };
         let text = self.matching_text();
-        if sure(&self.hits)
+        // Sure enough alone, and answered alone: one word that names something among words
+        // that name nothing must be a word the article uses (as `search_help_center`
+        // requires).
+        // Three words or fewer that name only a product or a country, words the help center
+        // reads as others ("and to Belgium?", "en naar België?"), ask the last question
+        // again about something else: read with its subject, they keep their own reading
+        // only when it is surer. "and the cost?" asks a new question about the subject.
+        let naming = locale::naming_words(self.language, text);
+        let elliptic = locale::word_count(text) <= 3
+            && !naming.is_empty()
+            && naming.iter().all(|word| {
+                matches!(
+                    help_center.with_synonyms(self.language, word),
+                    std::borrow::Cow::Owned(_)
+                )
+            });
+        let answered_alone = !elliptic
+            && sure(&self.hits)
+            && match naming.as_slice() {
+                [only] => self
+                    .hits
+                    .first()
+                    .is_some_and(|top| help_center.article_uses_word(top.article, only)),
+                _ => true,
+            };
+        if answered_alone
             || locale::word_count(text) > FOLLOW_UP_WORDS
             || locale::small_talk(&self.inbound.text).is_some()
             || locale::is_yes(&self.inbound.text)
@@ -904,7 +929,9 @@ impl<'a> Turn<'a> {
             .into_iter()
             .filter(|hit| own.iter().any(|own| own.article == hit.article))
             .collect();
-        if sure(&hits) {
+        let own_top = self.hits.first().map_or(0.0, |h| h.confidence);
+        let surer = hits.first().is_some_and(|h| h.confidence >= own_top);
+        if sure(&hits) && (surer || !sure(&self.hits)) {
             tracing::debug!("read as a follow-up of the previous answer");
             self.hits = hits;
             self.followed_up = true;
