@@ -1414,6 +1414,54 @@ pub fn is_courtesy(word: &str) -> bool {
     COURTESY.contains(&folded.as_str())
 }
 
+/// Words of wanting that, before a word of knowing ("I want to know", "quiero saber", "je
+/// veux savoir", "ik wil graag weten"), are the asking too, folded.
+const WANTING: [&str; 16] = [
+    "want",
+    "wanted",
+    "like",
+    "quiero",
+    "queria",
+    "quisiera",
+    "gustaria",
+    "veux",
+    "voulais",
+    "voudrais",
+    "souhaite",
+    "souhaiterais",
+    "wil",
+    "wilde",
+    "zou",
+    "willen",
+];
+const KNOWING: [&str; 4] = ["know", "saber", "savoir", "weten"];
+
+/// The analyzed terms of `text` without courtesy (`is_courtesy`) and without a word of
+/// wanting followed by one of knowing: "quiero saber si puedo devolver una alfombra" asks
+/// what "puedo devolver una alfombra" asks, and "quiero" alone would outweigh it.
+pub fn without_courtesy(
+    text: &str,
+    terms: Vec<crate::kb::analyzer::Term>,
+) -> Vec<crate::kb::analyzer::Term> {
+    let folded: Vec<String> = terms
+        .iter()
+        .map(|t| crate::text::fold(&text[t.from..t.to]))
+        .collect();
+    let courtesy = |index: usize| COURTESY.contains(&folded[index].as_str());
+    let asks_to_know = |index: usize| {
+        WANTING.contains(&folded[index].as_str())
+            && (index + 1..folded.len())
+                .find(|&next| !courtesy(next) || KNOWING.contains(&folded[next].as_str()))
+                .is_some_and(|next| KNOWING.contains(&folded[next].as_str()))
+    };
+    terms
+        .into_iter()
+        .enumerate()
+        .filter(|(index, _)| !courtesy(*index) && !asks_to_know(*index))
+        .map(|(_, term)| term)
+        .collect()
+}
+
 /// Words that ask, point or connect but name nothing a help center is about, folded, per
 /// language: a sentence made only of them ("What can I do?", "¿Qué hago?", "Que faire ?",
 /// "Wat moet ik nu doen?") is no question of its own.

@@ -569,10 +569,7 @@ impl HelpCenter {
         let text: &str = &read;
         // Courtesy words ("please", "graag") ask nothing: left in, a rare one outweighs the
         // words that do ("ik wil graag mijn bestelling annuleren").
-        let terms: Vec<analyzer::Term> = analyzer::terms(&index.analyzer, text)
-            .into_iter()
-            .filter(|t| !crate::locale::is_courtesy(&text[t.from..t.to]))
-            .collect();
+        let terms = crate::locale::without_courtesy(text, analyzer::terms(&index.analyzer, text));
         if terms.is_empty() || limit == 0 {
             return Vec::new();
         }
