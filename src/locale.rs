@@ -761,6 +761,28 @@ const CLOSING_CORE: [&str; 12] = [
     "groeten",
 ];
 
+/// Whether a text is only contact details or links: email addresses, phone numbers (digits
+/// with `+ - ( ) . /`) and web addresses, with at least one of them.
+pub fn only_contact_details(text: &str) -> bool {
+    let is_detail = |token: &str| {
+        let token = token.trim_matches(|c: char| matches!(c, ',' | ';' | '<' | '>' | '"'));
+        let lower = token.to_ascii_lowercase();
+        let email = token.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.ends_with('.')
+        });
+        let link = lower.starts_with("http://")
+            || lower.starts_with("https://")
+            || lower.starts_with("www.");
+        let phone = token.chars().any(|c| c.is_ascii_digit())
+            && token
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '(' | ')' | '.' | '/'));
+        email || link || phone
+    };
+    let mut tokens = text.split_whitespace().peekable();
+    tokens.peek().is_some() && tokens.all(is_detail)
+}
+
 /// The words after "because" in a message ("I want to return my lamp because it arrived
 /// broken" → "it arrived broken"), up to the end of their sentence: the reason the customer
 /// gives, which a flow may ask for later.

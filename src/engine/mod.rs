@@ -1084,7 +1084,10 @@ impl<'a> Turn<'a> {
     /// (Small talk is told apart before this is asked.)
     fn is_vague(&self) -> bool {
         let words = self.inbound.text.split_whitespace().count();
-        words <= 3 && self.hits.iter().all(|h| h.matched_terms.is_empty())
+        (words <= 3 && self.hits.iter().all(|h| h.matched_terms.is_empty()))
+            // An email address, a phone number or a link alone says who or where, not
+            // what: the customer is asked what it is about rather than handed off with it.
+            || locale::only_contact_details(&self.inbound.text)
     }
 
     fn queue_for_article(&self, article_index: usize) -> Option<String> {

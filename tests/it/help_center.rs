@@ -1357,3 +1357,29 @@ fn the_because_clause_is_the_reason_up_to_the_end_of_its_sentence() {
         assert_eq!(because_clause(language, text), expected, "{text:?}");
     }
 }
+
+/// Contact details alone: email addresses, phone numbers and links, nothing else.
+#[test]
+fn contact_details_alone_are_told_from_a_question_with_them() {
+    use firstline::locale::only_contact_details;
+    for text in [
+        "john@example.com",
+        "+31 6 12345678",
+        "(020) 123-4567",
+        "https://maple-moss.example/p/oak",
+        "www.example.com, jan@example.nl",
+    ] {
+        assert!(only_contact_details(text), "{text:?}");
+    }
+    for text in [
+        "my email is john@example.com",
+        "",
+        "   ",
+        "@",
+        "a@b",
+        "call me",
+        "order 12345678 please",
+    ] {
+        assert!(!only_contact_details(text), "{text:?}");
+    }
+}
