@@ -783,6 +783,30 @@ pub fn only_contact_details(text: &str) -> bool {
     tokens.peek().is_some() && tokens.all(is_detail)
 }
 
+/// The two questions of a sentence that joins them with "and" ("How much is shipping to
+/// Belgium and how long does it take?", "¿… y cuánto tarda?", "… et combien ça coûte ?",
+/// "… en hoe lang duurt het?"): the parts before and after its first "and", each of at
+/// least three words. `None` for any other text.
+pub fn two_questions(language: Language, text: &str) -> Option<(&str, &str)> {
+    static AND: std::sync::LazyLock<[regex::Regex; 6]> = std::sync::LazyLock::new(|| {
+        [
+            r"(?i)\s(?:and|and also|also)\s",
+            r"(?i)\s(?:y|e|y también|y además)\s",
+            r"(?i)\s(?:et|et aussi)\s",
+            r"(?i)\s(?:en|en ook)\s",
+            r"(?i)\s(?:und|und auch)\s",
+            r"(?i)\s(?:e|e também)\s",
+        ]
+        .map(|pattern| regex::Regex::new(pattern).expect("the and patterns compile"))
+    });
+    let index = Language::ALL.iter().position(|l| *l == language)?;
+    let text = text.trim();
+    let joint = AND[index].find(text)?;
+    let first = text[..joint.start()].trim_end_matches([',', ' ']);
+    let second = text[joint.end()..].trim();
+    (word_count(first) >= 3 && word_count(second) >= 3).then_some((first, second))
+}
+
 /// The words after "because" in a message ("I want to return my lamp because it arrived
 /// broken" → "it arrived broken"), up to the end of their sentence: the reason the customer
 /// gives, which a flow may ask for later.

@@ -845,6 +845,8 @@ impl<'a> Turn<'a> {
         };
         if top.confidence >= answer_threshold && answers() {
             self.answer_with(top.article, Some(top.confidence));
+        } else if small_talk.is_none() && self.answer_two_questions(thresholds.answer) {
+            // Answered, one article per question.
         } else if let Some(kind) = small_talk {
             // Thanks, greetings and filler with no article for them.
             self.reply_to_small_talk(kind);
@@ -860,6 +862,46 @@ impl<'a> Turn<'a> {
         } else {
             self.hand_off(None, Priority::Normal, "low_confidence", None);
         }
+    }
+
+    /// A sentence that asks two questions joined by "and" ("How much is shipping to Belgium
+    /// and how long does it take?"), which no article answers as a whole, is answered with
+    /// one article for each when each part alone is sure of a different article. Returns
+    /// whether it answered.
+    fn answer_two_questions(&mut self, answer_threshold: f32) -> bool {
+        let help_center = &self.content.help_center;
+        let text = locale::question_part(self.matching_text());
+        let Some((first, second)) = locale::two_questions(self.language, text) else {
+            return false;
+        };
+        let sure_top = |part: &str| {
+            if !locale::names_something(self.language, part) || locale::is_small_talk(part) {
+                return None;
+            }
+            help_center
+                .search(self.language, part, 1)
+                .into_iter()
+                .next()
+                .filter(|top| {
+                    let article = help_center.article(top.article);
+                    top.confidence >= article.threshold.unwrap_or(answer_threshold)
+                })
+        };
+        let (Some(one), Some(two)) = (sure_top(first), sure_top(second)) else {
+            return false;
+        };
+        if one.article == two.article {
+            return false;
+        }
+        tracing::debug!(first = %one.id, second = %two.id, "two questions answered");
+        self.answer_with(one.article, Some(one.confidence));
+        let first_article = self.article.clone();
+        self.answer_with(two.article, Some(two.confidence));
+        // The decision names the first article and the lower confidence; both answers are
+        // in the replies, and a follow-up is read with the second.
+        self.article = first_article;
+        self.confidence = Some(one.confidence.min(two.confidence));
+        true
     }
 
     /// A short message right after an answer that is not sure enough alone ("and to

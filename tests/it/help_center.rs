@@ -1383,3 +1383,39 @@ fn contact_details_alone_are_told_from_a_question_with_them() {
         assert!(!only_contact_details(text), "{text:?}");
     }
 }
+
+/// Two questions joined by "and" in each language, each part of three words or more.
+#[test]
+fn two_questions_are_split_at_their_first_and() {
+    use firstline::locale::two_questions;
+    let cases = [
+        (
+            Language::En,
+            "How much is shipping to Belgium and how long does it take?",
+            Some(("How much is shipping to Belgium", "how long does it take?")),
+        ),
+        (
+            Language::Es,
+            "¿Cuánto cuesta el envío, y puedo pagar con PayPal?",
+            Some(("¿Cuánto cuesta el envío", "puedo pagar con PayPal?")),
+        ),
+        (
+            Language::Fr,
+            "livrez-vous en Suisse et combien ça coûte ?",
+            Some(("livrez-vous en Suisse", "combien ça coûte ?")),
+        ),
+        (
+            Language::Nl,
+            "wat kost verzending en hoe lang duurt het?",
+            Some(("wat kost verzending", "hoe lang duurt het?")),
+        ),
+        // Too short a part, no "and", or the English "and" in Dutch.
+        (Language::En, "I ordered a table and a chair", None),
+        (Language::En, "where is my order?", None),
+        (Language::Nl, "shipping costs and delivery times", None),
+        (Language::En, "", None),
+    ];
+    for (language, text, expected) in cases {
+        assert_eq!(two_questions(language, text), expected, "{text:?}");
+    }
+}
