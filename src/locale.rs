@@ -30,6 +30,11 @@ impl Language {
         Language::Pt,
     ];
 
+    /// The language's place in [`Language::ALL`], for tables with one entry per language.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Language::En => "en",
@@ -799,9 +804,8 @@ pub fn two_questions(language: Language, text: &str) -> Option<(&str, &str)> {
         ]
         .map(|pattern| regex::Regex::new(pattern).expect("the and patterns compile"))
     });
-    let index = Language::ALL.iter().position(|l| *l == language)?;
     let text = text.trim();
-    let joint = AND[index].find(text)?;
+    let joint = AND[language.index()].find(text)?;
     let first = text[..joint.start()].trim_end_matches([',', ' ']);
     let second = text[joint.end()..].trim();
     (word_count(first) >= 3 && word_count(second) >= 3).then_some((first, second))
@@ -822,8 +826,7 @@ pub fn because_clause(language: Language, text: &str) -> Option<&str> {
         ]
         .map(|pattern| regex::Regex::new(pattern).expect("the because patterns compile"))
     });
-    let index = Language::ALL.iter().position(|l| *l == language)?;
-    let found = BECAUSE[index].find(text)?;
+    let found = BECAUSE[language.index()].find(text)?;
     let rest = &text[found.end()..];
     let end = rest.find(['.', '!', '?', '\n']).unwrap_or(rest.len());
     let clause = rest[..end].trim();
@@ -853,10 +856,7 @@ fn past_time_pattern(language: Language) -> regex::Regex {
         // Portuguese
         r"\b(?:h[áa]\s+(?:um|uma|dois|duas|tr[êe]s|quatro|cinco|seis|sete|oito|nove|dez|alguns|algumas|v[áa]rios|v[áa]rias|\d{1,3})\s+(?:dias?|semanas?|m[êe]s|meses|horas?|minutos?|anos?)|anteontem|ontem|(?:a\s+semana|o\s+m[êe]s|o\s+ano|o\s+fim\s+de\s+semana)\s+passad[oa]|\d{1,2}\s+de\s+MONTHS(?:\s+de\s+\d{4})?)\b",
     ];
-    let index = Language::ALL
-        .iter()
-        .position(|l| *l == language)
-        .unwrap_or(0);
+    let index = language.index();
     let pattern = patterns[index];
     // Each month as written and without its accents ("février", "fevrier").
     let mut months: Vec<String> = (1..=12)
@@ -889,10 +889,7 @@ pub fn without_past_time(language: Language, text: &str) -> std::borrow::Cow<'_,
     // Each language's pattern is compiled when a message of that language first needs it.
     static PAST_TIME: [std::sync::OnceLock<regex::Regex>; 6] =
         [const { std::sync::OnceLock::new() }; 6];
-    let index = Language::ALL
-        .iter()
-        .position(|l| *l == language)
-        .unwrap_or(0);
+    let index = language.index();
     PAST_TIME[index]
         .get_or_init(|| past_time_pattern(language))
         .replace_all(text, " ")
