@@ -71,15 +71,6 @@ impl Synonyms {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    /// How many words and phrases are listed.
-    pub fn len(&self) -> usize {
-        self.written.len()
-    }
-
     /// The text with every listed word or phrase replaced by the word it is listed under
     /// (the longest listed phrase first); the text itself when none is there.
     pub fn rewrite<'a>(&self, text: &'a str) -> Cow<'a, str> {
