@@ -565,6 +565,7 @@ impl HelpCenter {
         let Some(index) = self.indexes.get(&language) else {
             return Vec::new();
         };
+        let written = text;
         let read = reading(&index.synonyms, text);
         let text: &str = &read;
         // Courtesy words ("please", "graag") ask nothing: left in, a rare one outweighs the
@@ -638,15 +639,40 @@ impl HelpCenter {
                 .then(a.0.cmp(&b.0))
         });
         scored.truncate(limit);
+        // The matched words are the customer's own ("lamp", not the "item" it is read as), for
+        // an agent's or a widget's highlighting: each written word, or the word it is read as.
+        let written_terms: Vec<(String, Vec<String>)> = match &read {
+            std::borrow::Cow::Borrowed(_) => terms
+                .iter()
+                .map(|t| (text[t.from..t.to].to_lowercase(), vec![t.stem.clone()]))
+                .collect(),
+            std::borrow::Cow::Owned(_) => {
+                crate::locale::without_courtesy(written, analyzer::terms(&index.analyzer, written))
+                    .into_iter()
+                    .map(|t| {
+                        let word = &written[t.from..t.to];
+                        let mut stems = vec![t.stem];
+                        if let std::borrow::Cow::Owned(as_read) = index.synonyms.rewrite(word) {
+                            stems.extend(
+                                analyzer::terms(&index.analyzer, &as_read)
+                                    .into_iter()
+                                    .map(|t| t.stem),
+                            );
+                        }
+                        (word.to_lowercase(), stems)
+                    })
+                    .collect()
+            }
+        };
         scored
             .into_iter()
             .map(|(article_index, confidence, _)| {
                 let article = &self.articles[article_index];
                 let article_stems = &index.article_stems[&article_index];
-                let mut matched_terms: Vec<String> = terms
+                let mut matched_terms: Vec<String> = written_terms
                     .iter()
-                    .filter(|t| article_stems.contains(&t.stem))
-                    .map(|t| text[t.from..t.to].to_lowercase())
+                    .filter(|(_, stems)| stems.iter().any(|stem| article_stems.contains(stem)))
+                    .map(|(word, _)| word.clone())
                     .collect();
                 matched_terms.dedup();
                 Hit {

@@ -1153,6 +1153,12 @@ fn a_product_the_articles_never_name_is_read_as_the_word_they_use() {
         );
         let hit = assert_top(language, text, id);
         assert!(hit.confidence >= answer, "{text:?}: {}", hit.confidence);
+        // The matched words are the customer's, for highlighting: the product, not "item".
+        assert!(
+            hit.matched_terms.iter().any(|word| word == product),
+            "{text:?}: {:?}",
+            hit.matched_terms
+        );
     }
 }
 
