@@ -10,7 +10,8 @@
 //! ("shelves"). A listed phrase ("bed linen") matches before its words.
 //!
 //! Only the search reads with synonyms: what customers are shown (titles, answers, snippets)
-//! keeps its own words, and flows match the message as written.
+//! keeps its own words, and flows match the message as written, trying it with synonyms only
+//! when it starts none (see `engine`).
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
