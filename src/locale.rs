@@ -1247,6 +1247,7 @@ const COURTESY: [&str; 33] = [
     "please",
     "tell",
     "wondering",
+    // Having a problem says that something is wrong, not what (`PROBLEM`).
     // The conditional of a polite request ("would it be possible", "could you send").
     "would",
     "could",
@@ -1454,7 +1455,33 @@ pub fn expand_chat_words(language: Language, text: &str) -> Option<String> {
 /// Whether a word is only courtesy ("please", "graag").
 pub fn is_courtesy(word: &str) -> bool {
     let folded = crate::text::fold(word);
-    COURTESY.contains(&folded.as_str())
+    COURTESY.contains(&folded.as_str()) || PROBLEM.contains(&folded.as_str())
+}
+
+/// Words that say something is wrong but not what, folded: "I have a problem with my order"
+/// is about the order, and "problem" alone would choose the article with "login problems".
+/// They are left out of a search like courtesy, and a message with one of them is answered
+/// only as surely as its one other naming word allows (see `says_a_problem`).
+const PROBLEM: [&str; 11] = [
+    "problem",
+    "problems",
+    "issue",
+    "issues",
+    "trouble",
+    "problema",
+    "problemas",
+    "probleme",
+    "problemes",
+    "probleem",
+    "problemen",
+];
+
+/// Whether the text says it has a problem ("a problem with", "un problema con", "un
+/// problème avec", "een probleem met").
+pub fn says_a_problem(text: &str) -> bool {
+    crate::text::fold(text)
+        .split(' ')
+        .any(|word| PROBLEM.contains(&word))
 }
 
 /// Words of wanting that, before a word of knowing ("I want to know", "quiero saber", "je
@@ -1490,7 +1517,9 @@ pub fn without_courtesy(
         .iter()
         .map(|t| crate::text::fold(&text[t.from..t.to]))
         .collect();
-    let courtesy = |index: usize| COURTESY.contains(&folded[index].as_str());
+    let courtesy = |index: usize| {
+        COURTESY.contains(&folded[index].as_str()) || PROBLEM.contains(&folded[index].as_str())
+    };
     let asks_to_know = |index: usize| {
         WANTING.contains(&folded[index].as_str())
             && (index + 1..folded.len())
@@ -1574,6 +1603,7 @@ pub fn is_known_word(language: Language, folded: &str) -> bool {
                 function_words
                     .split_whitespace()
                     .chain(COURTESY)
+                    .chain(PROBLEM)
                     .chain(OPENING)
                     .chain(CLOSING)
                     .chain(SMALL_TALK.iter().flat_map(|(_, list)| list.iter().copied()))

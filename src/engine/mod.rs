@@ -820,6 +820,14 @@ impl<'a> Turn<'a> {
             let text = self.matching_text();
             let help_center = &self.content.help_center;
             let words = locale::word_count(text);
+            // "Hi, I have a problem with my order" says that something is wrong with the
+            // order, not what: the customer chooses among the order's articles.
+            if words <= 2 * FOLLOW_UP_WORDS
+                && locale::says_a_problem(text)
+                && locale::naming_words(self.language, text).len() == 1
+            {
+                return true;
+            }
             if words > FOLLOW_UP_WORDS {
                 // Enough words to say what they ask.
                 return false;
