@@ -1479,6 +1479,16 @@ const PROBLEM: [&str; 11] = [
 /// Whether the text says it has a problem ("a problem with", "un problema con", "un
 /// problème avec", "een probleem met").
 pub fn says_a_problem(text: &str) -> bool {
+    // Asked of most answered messages: plain ASCII is read without folding.
+    if text.is_ascii() {
+        return text
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|word| {
+                PROBLEM
+                    .iter()
+                    .any(|problem| word.eq_ignore_ascii_case(problem))
+            });
+    }
     crate::text::fold(text)
         .split(' ')
         .any(|word| PROBLEM.contains(&word))
