@@ -1452,12 +1452,6 @@ pub fn expand_chat_words(language: Language, text: &str) -> Option<String> {
     })
 }
 
-/// Whether a word is only courtesy ("please", "graag").
-pub fn is_courtesy(word: &str) -> bool {
-    let folded = crate::text::fold(word);
-    COURTESY.contains(&folded.as_str()) || PROBLEM.contains(&folded.as_str())
-}
-
 /// Words that say something is wrong but not what, folded: "I have a problem with my order"
 /// is about the order, and "problem" alone would choose the article with "login problems".
 /// They are left out of a search like courtesy, and a message with one of them is answered
@@ -1516,9 +1510,10 @@ const WANTING: [&str; 16] = [
 ];
 const KNOWING: [&str; 4] = ["know", "saber", "savoir", "weten"];
 
-/// The analyzed terms of `text` without courtesy (`is_courtesy`) and without a word of
-/// wanting followed by one of knowing: "quiero saber si puedo devolver una alfombra" asks
-/// what "puedo devolver una alfombra" asks, and "quiero" alone would outweigh it.
+/// The analyzed terms of `text` without courtesy and problem words (`COURTESY`, `PROBLEM`)
+/// and without a word of wanting followed by one of knowing: "quiero saber si puedo devolver
+/// una alfombra" asks what "puedo devolver una alfombra" asks, and "quiero" alone would
+/// outweigh it.
 pub fn without_courtesy(
     text: &str,
     terms: Vec<crate::kb::analyzer::Term>,
