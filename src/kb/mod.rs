@@ -749,22 +749,20 @@ impl LanguageIndex {
             all.extend(analyzer::terms(&analyzer, body).into_iter().map(|t| t.stem));
             article_stems.insert(article_index, all);
             article_sentences.insert(article_index, sentences(&analyzer, &synonyms, article));
-            let texts = std::iter::once(&article.title)
-                .chain(&article.questions)
-                .chain(std::iter::once(&article.body));
-            for line in texts.flat_map(|text| text.lines()) {
-                let folded = crate::text::fold(line);
-                vocabulary.extend(
-                    folded
-                        .split(' ')
-                        .filter(|w| !w.is_empty())
-                        .map(str::to_string),
-                );
-            }
         }
-        // The words customers use for the articles' words belong to the language too.
-        for word in synonyms.written() {
-            let folded = crate::text::fold(word);
+        // Every word of the articles, and the words customers use for theirs, as written.
+        let texts = members
+            .iter()
+            .flat_map(|&index| {
+                let article = &articles[index];
+                std::iter::once(&article.title)
+                    .chain(&article.questions)
+                    .chain(std::iter::once(&article.body))
+                    .map(String::as_str)
+            })
+            .chain(synonyms.written());
+        for line in texts.flat_map(str::lines) {
+            let folded = crate::text::fold(line);
             vocabulary.extend(
                 folded
                     .split(' ')
