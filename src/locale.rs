@@ -1228,17 +1228,23 @@ const FOLLOW_UP_REFERENCES: [&str; 27] = [
 /// previous answer may complete it.
 pub fn is_follow_up(text: &str) -> bool {
     let folded = crate::text::fold(text);
-    let mut words = folded.split(' ').filter(|w| !w.is_empty());
-    let Some(first) = words.next() else {
-        return false;
-    };
-    let opener = FOLLOW_UP_OPENERS.contains(&first)
+    opens_with_and_folded(&folded) || folded.split(' ').any(|w| FOLLOW_UP_REFERENCES.contains(&w))
+}
+
+/// Whether a message opens with a word such as "and" ("and the costs?", "y el plazo?", "et
+/// le prix ?", "en de kosten?", "what about…"): it continues the previous question rather
+/// than asking a new one.
+pub fn opens_with_and(text: &str) -> bool {
+    opens_with_and_folded(&crate::text::fold(text))
+}
+
+fn opens_with_and_folded(folded: &str) -> bool {
+    folded
+        .split(' ')
+        .find(|w| !w.is_empty())
+        .is_some_and(|first| FOLLOW_UP_OPENERS.contains(&first))
         || folded.starts_with("what about")
-        || folded.starts_with("how about");
-    opener
-        || std::iter::once(first)
-            .chain(words)
-            .any(|w| FOLLOW_UP_REFERENCES.contains(&w))
+        || folded.starts_with("how about")
 }
 
 /// Words of courtesy and of the asking itself, folded: they say nothing about what is asked

@@ -940,8 +940,8 @@ impl<'a> Turn<'a> {
         // again about something else: read with its subject, they keep their own reading
         // only when it is surer. "and the cost?" asks a new question about the subject.
         let naming = locale::naming_words(self.language, text);
-        let elliptic = locale::word_count(text) <= 3
-            && !naming.is_empty()
+        let short = locale::word_count(text) <= 3 && !naming.is_empty();
+        let elliptic = short
             && naming.iter().all(|word| {
                 matches!(
                     help_center.with_synonyms(self.language, word),
@@ -957,6 +957,39 @@ impl<'a> Turn<'a> {
                     .is_some_and(|top| help_center.article_uses_word(top.article, only)),
                 _ => true,
             };
+        // A new question about the subject, three words or fewer opening with "and" ("and
+        // the costs?" after the return policy), sure alone but of an article on another
+        // subject (shipping-costs), is answered by the best article the message found that
+        // is sure enough to suggest and shares a tag with the last answer's (return-costs):
+        // the message says what is asked, the last answer what about, and the reading is as
+        // sure as the message alone.
+        if answered_alone && short && locale::opens_with_and(text) {
+            let suggest = self.content.settings.thresholds_for(&self.locale).suggest;
+            let previous = help_center
+                .articles()
+                .iter()
+                .find(|article| article.title == topic);
+            let same_subject = |hit: &Hit| {
+                let article = help_center.article(hit.article);
+                previous.is_some_and(|previous| {
+                    article.id != previous.id
+                        && article.tags.iter().any(|tag| previous.tags.contains(tag))
+                })
+            };
+            let position = self
+                .hits
+                .iter()
+                .position(|hit| hit.confidence >= suggest && same_subject(hit));
+            if let Some(position @ 1..) = position {
+                tracing::debug!("read as a new question about the previous answer's subject");
+                let own_top = self.hits[0].confidence;
+                let mut hit = self.hits.remove(position);
+                hit.confidence = hit.confidence.max(own_top);
+                self.hits.insert(0, hit);
+                self.followed_up = true;
+            }
+            return;
+        }
         if answered_alone
             || locale::word_count(text) > FOLLOW_UP_WORDS
             || locale::small_talk(&self.inbound.text).is_some()

@@ -348,22 +348,42 @@ pub fn parse_article(
 
 /// A text as the help center searches and indexes it. An order, phone or account number says
 /// which, not what: no article has it, and left in it only dilutes the words that ask ("an
-/// invoice for order 12345678"). A product's name is read as the word the articles use for it
-/// ("lamp" as "item", see `synonyms`).
+/// invoice for order 12345678"). So does a code in capitals and digits ("the code WELCOME10
+/// says invalid"). A product's name is read as the word the articles use for it ("lamp" as
+/// "item", see `synonyms`).
 fn reading<'a>(synonyms: &Synonyms, text: &'a str) -> std::borrow::Cow<'a, str> {
     use std::borrow::Cow;
-    match without_long_numbers(text) {
+    match without_identifiers(text) {
         Cow::Borrowed(text) => synonyms.rewrite(text),
         Cow::Owned(text) => Cow::Owned(synonyms.rewrite(&text).into_owned()),
     }
 }
 
-/// The text with every run of six digits or more replaced by a space: identifiers (order,
-/// phone, account numbers), not words. Shorter numbers ("30 days", "4.95") stay.
-fn without_long_numbers(text: &str) -> std::borrow::Cow<'_, str> {
-    static LONG_NUMBER: std::sync::LazyLock<regex::Regex> =
-        std::sync::LazyLock::new(|| regex::Regex::new("[0-9]{6,}").expect("a valid pattern"));
-    LONG_NUMBER.replace_all(text, " ")
+/// The text with identifiers replaced by a space: every run of six digits or more (order,
+/// phone, account numbers) and every word of five characters or more made of capitals and
+/// digits with at least two of each (discount, gift card and tracking codes: "WELCOME10",
+/// "3SABC12"). Shorter numbers ("30 days", "4.95") and words ("24H", "A4") stay.
+fn without_identifiers(text: &str) -> std::borrow::Cow<'_, str> {
+    static IDENTIFIER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"[0-9]{6,}|\b[A-Z0-9]*[0-9][A-Z0-9]*\b").expect("a valid pattern")
+    });
+    let is_identifier = |found: &str| {
+        let digits = found.bytes().filter(u8::is_ascii_digit).count();
+        digits >= 6 || (found.len() >= 5 && digits >= 2 && found.len() - digits >= 2)
+    };
+    if !IDENTIFIER
+        .find_iter(text)
+        .any(|found| is_identifier(found.as_str()))
+    {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    IDENTIFIER.replace_all(text, |found: &regex::Captures| {
+        if is_identifier(&found[0]) {
+            " ".to_string()
+        } else {
+            found[0].to_string()
+        }
+    })
 }
 
 /// Word counts behind a language guess.

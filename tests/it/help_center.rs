@@ -1162,6 +1162,100 @@ fn a_product_the_articles_never_name_is_read_as_the_word_they_use() {
     }
 }
 
+/// A colour or a city the articles never name is read as "colour" or "city" (in each
+/// language's words), so "do you have a store in Rotterdam?" is the physical-store question;
+/// "Black Friday", listed as a phrase under the sale, is read before its word "black".
+#[test]
+fn colours_and_cities_read_as_the_words_the_articles_use() {
+    let cases = [
+        (
+            Language::En,
+            "Is the sofa available in green?",
+            "product-details",
+        ),
+        (
+            Language::En,
+            "do you have the rug in black?",
+            "product-details",
+        ),
+        (Language::En, "do you do black friday", "sales-promotions"),
+        (
+            Language::En,
+            "do you have a store in Rotterdam",
+            "physical-store",
+        ),
+        (
+            Language::Es,
+            "¿la mesa está disponible en blanco?",
+            "product-details",
+        ),
+        (
+            Language::Es,
+            "¿tenéis tienda en Valencia?",
+            "physical-store",
+        ),
+        (
+            Language::Fr,
+            "le canapé existe en vert ?",
+            "product-details",
+        ),
+        (
+            Language::Fr,
+            "vous avez un magasin à Lyon ?",
+            "physical-store",
+        ),
+        (
+            Language::Nl,
+            "is de bank er ook in groen?",
+            "product-details",
+        ),
+        (
+            Language::Nl,
+            "hebben jullie een winkel in Utrecht",
+            "physical-store",
+        ),
+    ];
+    let answer = shipped().settings.thresholds.answer;
+    for (language, text, id) in cases {
+        let hit = assert_top(language, text, id);
+        assert!(hit.confidence >= answer, "{text:?}: {}", hit.confidence);
+    }
+}
+
+/// A code in capitals and digits (a discount or tracking code) says which code, not what the
+/// question is: it is left out of the search like an order number, so the question scores as
+/// it does without it. Lowercase words and short ones ("24H") are read as written.
+#[test]
+fn a_code_in_capitals_and_digits_does_not_count_against_the_question() {
+    for (with_code, without) in [
+        ("the code WELCOME10 says invalid", "the code says invalid"),
+        (
+            "my voucher SPRING20 doesn't work",
+            "my voucher doesn't work",
+        ),
+        ("mi código VERANO15 no funciona", "mi código no funciona"),
+    ] {
+        let language = if with_code.starts_with("mi ") {
+            Language::Es
+        } else {
+            Language::En
+        };
+        let (coded, plain) = (top(language, with_code), top(language, without));
+        assert_eq!(coded.id, "discount-code", "{with_code:?}");
+        assert_eq!(coded.id, plain.id, "{with_code:?}");
+        assert!(
+            (coded.confidence - plain.confidence).abs() < 1e-4,
+            "{with_code:?}: {} against {}",
+            coded.confidence,
+            plain.confidence
+        );
+    }
+    // Not a code: a lowercase word with digits still counts, as a word never seen.
+    let lowercase = top(Language::En, "the code welcome10 says invalid");
+    let capitals = top(Language::En, "the code WELCOME10 says invalid");
+    assert!(lowercase.confidence < capitals.confidence);
+}
+
 fn synonyms_from(
     language_folder: &str,
     yaml: &str,
