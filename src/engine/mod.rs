@@ -852,8 +852,10 @@ impl<'a> Turn<'a> {
             Some(_) => about_small_talk(),
         };
         if top.confidence >= answer_threshold && answers() {
-            self.answer_with(top.article, Some(top.confidence));
-        } else if small_talk.is_none() && self.answer_two_questions(thresholds.answer) {
+            if small_talk.is_some() || !self.answer_two_questions(thresholds.answer, Some(&top)) {
+                self.answer_with(top.article, Some(top.confidence));
+            }
+        } else if small_talk.is_none() && self.answer_two_questions(thresholds.answer, None) {
             // Answered, one article per question.
         } else if let Some(kind) = small_talk {
             // Thanks, greetings and filler with no article for them.
@@ -873,10 +875,12 @@ impl<'a> Turn<'a> {
     }
 
     /// A sentence that asks two questions joined by "and" ("How much is shipping to Belgium
-    /// and how long does it take?"), which no article answers as a whole, is answered with
-    /// one article for each when each part alone is sure of a different article. Returns
-    /// whether it answered.
-    fn answer_two_questions(&mut self, answer_threshold: f32) -> bool {
+    /// and how long does it take?") is answered with one article for each when each part
+    /// alone is sure of a different article, and either no article answers the whole or the
+    /// article that does (`whole`) is one of the two: the other question gets its answer
+    /// too, and the decision still names the whole's article and confidence. Returns whether
+    /// it answered.
+    fn answer_two_questions(&mut self, answer_threshold: f32, whole: Option<&Hit>) -> bool {
         let help_center = &self.content.help_center;
         let text = locale::question_part(self.matching_text());
         let Some((first, second)) = locale::two_questions(self.language, text) else {
@@ -898,17 +902,31 @@ impl<'a> Turn<'a> {
         let (Some(one), Some(two)) = (sure_top(first), sure_top(second)) else {
             return false;
         };
-        if one.article == two.article {
+        if one.article == two.article
+            || whole
+                .is_some_and(|whole| whole.article != one.article && whole.article != two.article)
+        {
             return false;
         }
         tracing::debug!(first = %one.id, second = %two.id, "two questions answered");
         self.answer_with(one.article, Some(one.confidence));
         let first_article = self.article.clone();
         self.answer_with(two.article, Some(two.confidence));
-        // The decision names the first article and the lower confidence; both answers are
+        // The decision names the whole's article and confidence when an article answers
+        // the whole, otherwise the first article and the lower confidence; both answers are
         // in the replies, and a follow-up is read with the second.
-        self.article = first_article;
-        self.confidence = Some(one.confidence.min(two.confidence));
+        match whole {
+            Some(whole) => {
+                if whole.article == one.article {
+                    self.article = first_article;
+                }
+                self.confidence = Some(whole.confidence);
+            }
+            None => {
+                self.article = first_article;
+                self.confidence = Some(one.confidence.min(two.confidence));
+            }
+        }
         true
     }
 
