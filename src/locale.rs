@@ -1572,7 +1572,7 @@ const FUNCTION_WORDS_FR: &str = "\
     vos votre voudrais vous y";
 const FUNCTION_WORDS_NL: &str = "\
     aan al alles als ben bent bij dan dat de deze die dit doe doen een en er geen geweest \
-    graag had hadden heb hebben hebt heeft helpen het hier hoe hulp ik in is je jij jullie \
+    graag had hadden heb hebben hebt heeft helpen het hier hoe hulp iets ik in is je jij jullie \
     kan kun kunnen kunt maar me met mij mijn moet moeten mogelijk naar niet niets nodig \
     nog nou nu of om ons onze ook op te u uw van voor waar waarom wanneer waren was wat we \
     weer weet wel welk welke werd weten wie wij wil wilt worden wordt zal zeggen zijn zo \

@@ -1162,11 +1162,11 @@ fn a_product_the_articles_never_name_is_read_as_the_word_they_use() {
     }
 }
 
-/// A colour or a city the articles never name is read as "colour" or "city" (in each
-/// language's words), so "do you have a store in Rotterdam?" is the physical-store question;
+/// A colour, a city or a part the articles never name is read as "colour", "city" or "part"
+/// (in each language's words), so "do you have a store in Rotterdam?" is the physical-store question;
 /// "Black Friday", listed as a phrase under the sale, is read before its word "black".
 #[test]
-fn colours_and_cities_read_as_the_words_the_articles_use() {
+fn colours_cities_and_parts_read_as_the_words_the_articles_use() {
     let cases = [
         (
             Language::En,
@@ -1213,6 +1213,22 @@ fn colours_and_cities_read_as_the_words_the_articles_use() {
             Language::Nl,
             "hebben jullie een winkel in Utrecht",
             "physical-store",
+        ),
+        // A part of a product, read as "part" ("pieza", "pièce", "onderdeel").
+        (
+            Language::Es,
+            "falta una de las patas de la mesa",
+            "damaged-item",
+        ),
+        (
+            Language::Fr,
+            "il manque un des pieds du canapé",
+            "damaged-item",
+        ),
+        (
+            Language::Nl,
+            "er ontbreekt een poot aan de tafel",
+            "damaged-item",
         ),
     ];
     let answer = shipped().settings.thresholds.answer;
