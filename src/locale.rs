@@ -1249,9 +1249,19 @@ fn opens_with_and_folded(folded: &str) -> bool {
 
 /// Words of courtesy and of the asking itself, folded: they say nothing about what is asked
 /// ("please", "por favor", "s'il vous plaît", "graag", "can you tell me", "me podéis decir").
-const COURTESY: [&str; 33] = [
+const COURTESY: [&str; 41] = [
     "please",
     "tell",
+    // Asking someone whether they can ("¿me podéis ayudar?", "pouvez-vous…", "kunnen jullie…",
+    // "kunt u…"): English leaves "can you" out as stop words; what they are asked comes after.
+    "podeis",
+    "podrias",
+    "podriais",
+    "puedes",
+    "pouvez",
+    "pourriez",
+    "kunnen",
+    "kunt",
     "wondering",
     // Having a problem says that something is wrong, not what (`PROBLEM`).
     // The conditional of a polite request ("would it be possible", "could you send").
@@ -1476,8 +1486,20 @@ const PROBLEM: [&str; 11] = [
     "problemen",
 ];
 
-/// Whether the text says it has a problem ("a problem with", "un problema con", "un
-/// problème avec", "een probleem met").
+/// Words of help, folded: needing help with something says what having a problem with it
+/// says ("I need help with my order", "necesito ayuda con mi pedido", "j'ai besoin d'aide
+/// pour ma commande", "ik heb hulp nodig met mijn bestelling"), and they are read alike.
+const HELP: [&str; 8] = [
+    "help", "ayuda", "ayudar", "ayudarme", "aide", "aider", "hulp", "helpen",
+];
+
+/// Words of needing, folded: with a word of help ("I need help with…", "necesito ayuda",
+/// "besoin d'aide", "hulp nodig") they only ask for it, and are left out of a search like
+/// it; alone they can be the question ("do I need an account?").
+const NEEDING: [&str; 6] = ["need", "needs", "necesito", "necesitaba", "besoin", "nodig"];
+
+/// Whether the text says it has a problem or needs help ("a problem with", "un problema
+/// con", "un problème avec", "een probleem met", "help with", "ayuda con").
 pub fn says_a_problem(text: &str) -> bool {
     // Asked of most answered messages: plain ASCII is read without folding.
     if text.is_ascii() {
@@ -1486,12 +1508,13 @@ pub fn says_a_problem(text: &str) -> bool {
             .any(|word| {
                 PROBLEM
                     .iter()
+                    .chain(&HELP)
                     .any(|problem| word.eq_ignore_ascii_case(problem))
             });
     }
     crate::text::fold(text)
         .split(' ')
-        .any(|word| PROBLEM.contains(&word))
+        .any(|word| PROBLEM.contains(&word) || HELP.contains(&word))
 }
 
 /// Words of wanting that, before a word of knowing ("I want to know", "quiero saber", "je
@@ -1516,8 +1539,9 @@ const WANTING: [&str; 16] = [
 ];
 const KNOWING: [&str; 4] = ["know", "saber", "savoir", "weten"];
 
-/// The analyzed terms of `text` without courtesy and problem words (`COURTESY`, `PROBLEM`)
-/// and without a word of wanting followed by one of knowing: "quiero saber si puedo devolver
+/// The analyzed terms of `text` without courtesy, problem and help words (`COURTESY`,
+/// `PROBLEM`, `HELP`; with a word of help, words of needing too: `NEEDING`) and without a
+/// word of wanting followed by one of knowing: "quiero saber si puedo devolver
 /// una alfombra" asks what "puedo devolver una alfombra" asks, and "quiero" alone would
 /// outweigh it.
 pub fn without_courtesy(
@@ -1528,8 +1552,13 @@ pub fn without_courtesy(
         .iter()
         .map(|t| crate::text::fold(&text[t.from..t.to]))
         .collect();
+    let needs_help = folded.iter().any(|word| HELP.contains(&word.as_str()));
     let courtesy = |index: usize| {
-        COURTESY.contains(&folded[index].as_str()) || PROBLEM.contains(&folded[index].as_str())
+        let word = folded[index].as_str();
+        COURTESY.contains(&word)
+            || PROBLEM.contains(&word)
+            || HELP.contains(&word)
+            || (needs_help && NEEDING.contains(&word))
     };
     let asks_to_know = |index: usize| {
         WANTING.contains(&folded[index].as_str())

@@ -794,13 +794,17 @@ impl<'a> Turn<'a> {
             }
         }
         self.confidence = self.hits.first().map(|h| h.confidence);
+        let small_talk = locale::small_talk(&self.inbound.text);
         let Some(top) = self.hits.first().cloned() else {
-            self.miss_without_match();
+            // Nothing left to search ("help": a word of asking only) is small talk or a miss.
+            match small_talk {
+                Some(kind) => self.reply_to_small_talk(kind),
+                None => self.miss_without_match(),
+            }
             return;
         };
         let article = self.content.help_center.article(top.article);
         let answer_threshold = article.threshold.unwrap_or(thresholds.answer);
-        let small_talk = locale::small_talk(&self.inbound.text);
         // Small talk ("thanks", "I don't know") is answered only by an article about small
         // talk, one with such a question: "weet ik niet" shares "weet" with "Hoe weet ik
         // wanneer mijn pakket komt?", and that is no reason to explain parcel tracking.
