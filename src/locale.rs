@@ -900,6 +900,7 @@ pub fn without_past_time(language: Language, text: &str) -> std::borrow::Cow<'_,
 /// greeting or thanks says nothing about which article answers, and on a short question it
 /// outweighs the words that do. A message with nothing else is returned whole.
 pub fn question_part(text: &str) -> &str {
+    let text = without_salutation(text);
     let mut spans: Vec<(usize, usize)> = Vec::new();
     let mut start = None;
     for (index, c) in text
@@ -950,6 +951,26 @@ pub fn question_part(text: &str) -> &str {
     });
     match (middle.first(), middle.last()) {
         (Some(from), Some(to)) if says_more => &text[from.0..to.1],
+        _ => text,
+    }
+}
+
+/// A message without the salutation of a letter, up to its comma ("Dear Maple & Moss,",
+/// "Estimados señores,", "Chère équipe,", "Beste klantenservice,"): the shop's name in it is
+/// no question about contacting the shop. (A sign-off with a name, "Kind regards, Peter",
+/// is a sentence of its own, and the message is read a sentence at a time.) A message that
+/// is nothing else is returned whole.
+fn without_salutation(text: &str) -> &str {
+    static SALUTATION: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?i)^\s*(?:dear|estimad[oa]s?|querid[oa]s?|ch[eè]re?s?|madame|monsieur|beste|geachte)\b(?:[\s&'’.-]+[\p{L}]+){0,4}\s*[,:!\n]",
+        )
+        .expect("a valid pattern")
+    });
+    match SALUTATION.find(text) {
+        Some(found) if text[found.end()..].chars().any(char::is_alphanumeric) => {
+            text[found.end()..].trim_start()
+        }
         _ => text,
     }
 }
@@ -1011,7 +1032,8 @@ pub fn small_talk(text: &str) -> Option<SmallTalk> {
         return None;
     }
     // A request for help or a question without its subject ("I need help", "tengo una
-    // pregunta") opens a conversation like a greeting: it is asked what the question is.
+    // pregunta"), or asking whether anyone is there ("¿hay alguien?"), opens a conversation
+    // like a greeting: it is asked what the question is.
     let greets = |word: &String| {
         GREETINGS
             .iter()
@@ -1036,6 +1058,10 @@ pub fn small_talk(text: &str) -> Option<SmallTalk> {
                     | "vraag"
                     | "hulp"
                     | "helpen"
+                    | "anyone"
+                    | "alguien"
+                    | "quelquun"
+                    | "iemand"
             )
     };
     // "Thanks in advance" thanks for help still to come: it opens, it does not close.

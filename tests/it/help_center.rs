@@ -845,6 +845,22 @@ fn the_question_part_leaves_out_greetings_and_thanks_only() {
             "organize my photos by date please",
             "organize my photos by date please",
         ),
+        // A letter's salutation, up to its comma, names the shop, not the question.
+        (
+            "Dear Maple & Moss, my sideboard has not been delivered.",
+            "my sideboard has not been delivered.",
+        ),
+        (
+            "Estimados señores: el pedido llegó incompleto",
+            "el pedido llegó incompleto",
+        ),
+        (
+            "Beste klantenservice, waar is mijn pakket?",
+            "waar is mijn pakket?",
+        ),
+        // "Dear" further on, or a salutation with nothing after it, stays.
+        ("my dear friend, hello", "my dear friend, hello"),
+        ("Dear team,", "Dear team,"),
         // Nothing but small talk: the whole message, for the small-talk replies.
         ("Hello, thanks in advance", "Hello, thanks in advance"),
         ("", ""),
