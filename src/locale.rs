@@ -967,6 +967,26 @@ fn without_salutation(text: &str) -> &str {
         )
         .expect("a valid pattern")
     });
+    // Most messages open with another word: the pattern is not run for them.
+    let first = text
+        .trim_start()
+        .split(|c: char| !c.is_alphabetic())
+        .next()
+        .unwrap_or("");
+    let opens = |word: &str| {
+        first.len() >= 4 && first.len() <= 9 && {
+            let first = first.to_lowercase();
+            first.starts_with(word)
+        }
+    };
+    if ![
+        "dear", "estimad", "querid", "cher", "chèr", "madame", "monsieur", "beste", "geachte",
+    ]
+    .into_iter()
+    .any(opens)
+    {
+        return text;
+    }
     match SALUTATION.find(text) {
         Some(found) if text[found.end()..].chars().any(char::is_alphanumeric) => {
             text[found.end()..].trim_start()

@@ -886,6 +886,10 @@ impl<'a> Turn<'a> {
     /// it answered.
     fn answer_two_questions(&mut self, answer_threshold: f32, whole: Option<&Hit>) -> bool {
         let help_center = &self.content.help_center;
+        // Most messages have no "and": they are not read further.
+        if locale::two_questions(self.language, self.matching_text()).is_none() {
+            return false;
+        }
         let text = locale::question_part(self.matching_text());
         let Some((first, second)) = locale::two_questions(self.language, text) else {
             return false;

@@ -367,6 +367,10 @@ fn without_identifiers(text: &str) -> std::borrow::Cow<'_, str> {
     static IDENTIFIER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(r"[0-9]{6,}|\b[A-Z0-9]*[0-9][A-Z0-9]*\b").expect("a valid pattern")
     });
+    // Most texts have no digit at all, and no identifier.
+    if !text.bytes().any(|b| b.is_ascii_digit()) {
+        return std::borrow::Cow::Borrowed(text);
+    }
     let is_identifier = |found: &str| {
         let digits = found.bytes().filter(u8::is_ascii_digit).count();
         digits >= 6 || (found.len() >= 5 && digits >= 2 && found.len() - digits >= 2)
