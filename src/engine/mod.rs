@@ -1002,11 +1002,15 @@ impl<'a> Turn<'a> {
                         && article.tags.iter().any(|tag| previous.tags.contains(tag))
                 })
             };
+            // The last answer again ("and the costs?" right after the shipping costs) stays.
+            let again = previous.is_some_and(|previous| {
+                help_center.article(self.hits[0].article).id == previous.id
+            });
             let position = self
                 .hits
                 .iter()
                 .position(|hit| hit.confidence >= suggest && same_subject(hit));
-            if let Some(position @ 1..) = position {
+            if let (false, Some(position @ 1..)) = (again, position) {
                 tracing::debug!("read as a new question about the previous answer's subject");
                 let own_top = self.hits[0].confidence;
                 let mut hit = self.hits.remove(position);
