@@ -961,30 +961,37 @@ pub fn question_part(text: &str) -> &str {
 /// is a sentence of its own, and the message is read a sentence at a time.) A message that
 /// is nothing else is returned whole.
 fn without_salutation(text: &str) -> &str {
+    /// The words a salutation opens with, folded.
+    const OPENERS: [&str; 17] = [
+        "dear",
+        "estimado",
+        "estimada",
+        "estimados",
+        "estimadas",
+        "querido",
+        "querida",
+        "queridos",
+        "queridas",
+        "cher",
+        "chere",
+        "chers",
+        "cheres",
+        "madame",
+        "monsieur",
+        "beste",
+        "geachte",
+    ];
     static SALUTATION: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(
-            r"(?i)^\s*(?:dear|estimad[oa]s?|querid[oa]s?|ch[eè]re?s?|madame|monsieur|beste|geachte)\b(?:[\s&'’.-]+[\p{L}]+){0,4}\s*[,:!\n]",
-        )
-        .expect("a valid pattern")
+        regex::Regex::new(r"^\s*\p{L}+(?:[\s&'’.-]+\p{L}+){0,4}\s*[,:!\n]")
+            .expect("a valid pattern")
     });
-    // Most messages open with another word: the pattern is not run for them.
+    // Most messages open with another word, and the pattern is not run for them.
     let first = text
         .trim_start()
         .split(|c: char| !c.is_alphabetic())
         .next()
         .unwrap_or("");
-    let opens = |word: &str| {
-        first.len() >= 4 && first.len() <= 9 && {
-            let first = first.to_lowercase();
-            first.starts_with(word)
-        }
-    };
-    if ![
-        "dear", "estimad", "querid", "cher", "chèr", "madame", "monsieur", "beste", "geachte",
-    ]
-    .into_iter()
-    .any(opens)
-    {
+    if !(4..=9).contains(&first.len()) || !OPENERS.contains(&crate::text::fold(first).as_str()) {
         return text;
     }
     match SALUTATION.find(text) {
