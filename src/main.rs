@@ -91,6 +91,15 @@ enum Command {
     },
 }
 
+/// Writes a line to stdout. A reader that closed the pipe early (`firstline ask … | head -1`)
+/// ends the command through `run`'s error, which `main` treats as a normal end, not a panic.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -101,6 +110,7 @@ fn main() -> ExitCode {
         .init();
     match run(Cli::parse()) {
         Ok(code) => code,
+        Err(error) if closed_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::from(2)
@@ -135,7 +145,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let content = match Content::load(&config) {
                 Ok(content) => content,
                 Err(diagnostics) => {
-                    println!("{diagnostics}");
+                    out!("{diagnostics}");
                     return Ok(ExitCode::from(1));
                 }
             };
@@ -149,7 +159,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let files = firstline::convtest::collect(&paths);
             if files.is_empty() {
-                println!(
+                out!(
                     "no conversation tests under {}",
                     paths
                         .iter()
@@ -166,13 +176,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     passed += 1;
                 } else {
                     failed += 1;
-                    println!("FAIL {} ({})", result.name, result.file.display());
+                    out!("FAIL {} ({})", result.name, result.file.display());
                     for failure in &result.failures {
-                        println!("  {failure}");
+                        out!("  {failure}");
                     }
                 }
             }
-            println!("{passed} passed, {failed} failed");
+            out!("{passed} passed, {failed} failed");
             Ok(if failed == 0 {
                 ExitCode::SUCCESS
             } else {
@@ -207,36 +217,41 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .with_context(|| format!("cannot write {}", path.display()))?;
             }
             if json {
-                println!("{}", serde_json::to_string(&report)?);
+                out!("{}", serde_json::to_string(&report)?);
             } else {
-                println!(
+                out!(
                     "in-scope accuracy  {:.2}% of {}",
                     report.in_scope_accuracy * 100.0,
                     report.n_in_scope
                 );
-                println!(
+                out!(
                     "out-of-scope recall {:.2}% of {}",
                     report.oos_recall * 100.0,
                     report.n_oos
                 );
-                println!(
+                out!(
                     "thresholds         answer {:.3}, suggest (hand off below) {:.3} ({})",
-                    report.thresholds.answer, report.thresholds.suggest, report.thresholds_from
+                    report.thresholds.answer,
+                    report.thresholds.suggest,
+                    report.thresholds_from
                 );
-                println!(
+                out!(
                     "decision latency   p50 {:.0} us, p99 {:.0} us",
-                    report.p50_us, report.p99_us
+                    report.p50_us,
+                    report.p99_us
                 );
-                println!(
+                out!(
                     "help center        {} articles, {} questions, built in {} ms",
-                    report.articles, report.questions, report.build_ms
+                    report.articles,
+                    report.questions,
+                    report.build_ms
                 );
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { config } => match Content::load(&config) {
             Ok(content) => {
-                println!(
+                out!(
                     "ok: {} flows, {} articles, {} locales (content {})",
                     content.flows.flows.len(),
                     content.help_center.articles().len(),
@@ -246,7 +261,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             Err(diagnostics) => {
-                println!("{diagnostics}");
+                out!("{diagnostics}");
                 Ok(ExitCode::from(1))
             }
         },
@@ -270,7 +285,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let content = match Content::load(&config) {
                 Ok(content) => content,
                 Err(diagnostics) => {
-                    println!("{diagnostics}");
+                    out!("{diagnostics}");
                     return Ok(ExitCode::from(1));
                 }
             };
@@ -285,13 +300,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
             };
             let decision = engine::decide(&content, &ConversationState::default(), &inbound, now);
-            println!("{}", serde_json::to_string_pretty(&decision)?);
+            out!("{}", serde_json::to_string_pretty(&decision)?);
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
 /// Accepts RFC 3339 with an offset (`2026-11-23T08:30:00+01:00`, `…Z`).
+fn closed_pipe(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<std::io::Error>()
+        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
 fn parse_instant(text: &str) -> anyhow::Result<jiff::Timestamp> {
     text.parse::<jiff::Timestamp>().with_context(|| {
         format!("`{text}` is not an RFC 3339 time with an offset, e.g. 2026-11-23T08:30:00+01:00")

@@ -98,3 +98,20 @@ fn ask_refuses_a_bad_clock_or_time_zone_clearly() {
     assert_eq!(code, 2);
     assert!(stderr.contains("unknown time zone"), "{stderr}");
 }
+
+#[test]
+fn ask_ends_quietly_when_the_reader_closes_the_pipe() {
+    // `firstline ask … | head -1`: the reader is gone before the decision is printed.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_firstline"))
+        .args(["ask", "--at", "2026-11-23T10:00:00+01:00", "hello"])
+        .current_dir(crate::support::repo())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run firstline");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("wait for firstline");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
