@@ -28,7 +28,7 @@ pub const ENGINE_TEMPLATES: [&str; 8] = [
 ];
 
 /// Variables every template may use (besides `slots.<name>` and list items in `each`).
-const ROOT_VARIABLES: [&str; 25] = [
+const ROOT_VARIABLES: [&str; 26] = [
     "customer.name",
     "customer.known",
     "business.name",
@@ -36,6 +36,7 @@ const ROOT_VARIABLES: [&str; 25] = [
     "article.title",
     "article.url",
     "article.answer",
+    "article.detail",
     "article.id",
     "suggestions",
     "queue.name",

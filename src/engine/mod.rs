@@ -739,7 +739,7 @@ impl<'a> Turn<'a> {
             .position(|a| &a.id == id && a.language == self.language);
         match found {
             Some(index) => {
-                self.answer_with(index, None);
+                self.answer_with(index, None, None);
                 true
             }
             None => false,
@@ -857,7 +857,8 @@ impl<'a> Turn<'a> {
         };
         if top.confidence >= answer_threshold && answers() {
             if small_talk.is_some() || !self.answer_two_questions(thresholds.answer, Some(&top)) {
-                self.answer_with(top.article, Some(top.confidence));
+                let question = locale::question_part(self.matching_text()).to_string();
+                self.answer_with(top.article, Some(top.confidence), Some(&question));
             }
         } else if small_talk.is_none() && self.answer_two_questions(thresholds.answer, None) {
             // Answered, one article per question.
@@ -917,9 +918,10 @@ impl<'a> Turn<'a> {
             return false;
         }
         tracing::debug!(first = %one.id, second = %two.id, "two questions answered");
-        self.answer_with(one.article, Some(one.confidence));
+        let (first, second) = (first.to_string(), second.to_string());
+        self.answer_with(one.article, Some(one.confidence), Some(&first));
         let first_article = self.article.clone();
-        self.answer_with(two.article, Some(two.confidence));
+        self.answer_with(two.article, Some(two.confidence), Some(&second));
         // The decision names the whole's article and confidence when an article answers
         // the whole, otherwise the first article and the lower confidence; both answers are
         // in the replies, and a follow-up is read with the second.
@@ -1106,8 +1108,17 @@ impl<'a> Turn<'a> {
         best
     }
 
-    fn answer_with(&mut self, article_index: usize, confidence: Option<f32>) {
-        let article = self.content.help_center.article(article_index);
+    /// Answers with an article: its short answer, and the passage of its body about what
+    /// `question` names that the short answer does not (`HelpCenter::detail`).
+    fn answer_with(
+        &mut self,
+        article_index: usize,
+        confidence: Option<f32>,
+        question: Option<&str>,
+    ) {
+        let help_center = &self.content.help_center;
+        let article = help_center.article(article_index);
+        let detail = question.and_then(|text| help_center.detail(article_index, text));
         self.state.misses = 0;
         self.action = Action::Answered;
         self.article = Some(ArticleRef {
@@ -1121,7 +1132,13 @@ impl<'a> Turn<'a> {
         }
         self.extra.insert(
             "article",
-            json!({"id": article.id, "title": article.title, "url": article.url, "answer": article.answer}),
+            json!({
+                "id": article.id,
+                "title": article.title,
+                "url": article.url,
+                "answer": article.answer,
+                "detail": detail.unwrap_or_default(),
+            }),
         );
         self.state.topic = Some(article.title.clone());
         self.say("answer", ReplyKind::Answer);

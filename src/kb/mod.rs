@@ -115,6 +115,10 @@ struct LanguageIndex {
     vocabulary: HashSet<String>,
     /// Each article's body sentences with their stems, for snippets.
     sentences: HashMap<usize, Vec<Sentence>>,
+    /// Each article's short answer and later passages, read without synonyms, for details.
+    passages: HashMap<usize, Passages>,
+    /// How many of the language's articles use each stem (read without synonyms).
+    stem_articles: HashMap<String, usize>,
     /// The terms the questions field and the body field hold.
     indexed_terms: [HashSet<Box<[u8]>>; 2],
     /// The intent model learned from titles and questions (none with a single article).
@@ -523,6 +527,50 @@ impl HelpCenter {
         })
     }
 
+    /// A passage of the article's body after its short answer that names what the customer
+    /// asked about where the short answer and the title do not: "¿podéis enviar a
+    /// Canarias?" gets the list of countries and the paragraph about islands. Only words
+    /// that name something count, and only those few of the language's articles use (at
+    /// most [`DETAIL_MAX_ARTICLES`]), read without synonyms (a synonym reads "Canarias" as
+    /// "país"), so "should", "order" or "days" add nothing. With several such passages, the
+    /// one that names most of those words, the first on a tie.
+    pub fn detail(&self, article: usize, text: &str) -> Option<&str> {
+        let index = self.indexes.get(&self.articles.get(article)?.language)?;
+        let passages = index.passages.get(&article)?;
+        if passages.later.is_empty() {
+            return None;
+        }
+        let language = self.articles[article].language;
+        let mut asked: Vec<String> = analyzer::terms(&index.analyzer, text)
+            .into_iter()
+            .filter(|t| {
+                let word = crate::text::fold(&text[t.from..t.to]);
+                !crate::locale::is_known_word(language, &word)
+            })
+            .map(|t| t.stem)
+            .filter(|stem| {
+                !passages.answer.contains(stem)
+                    && index
+                        .stem_articles
+                        .get(stem)
+                        .is_some_and(|&count| count <= DETAIL_MAX_ARTICLES)
+            })
+            .collect();
+        asked.sort();
+        asked.dedup();
+        let mut best: Option<(usize, &str)> = None;
+        for passage in &passages.later {
+            let named = asked.iter().filter(|s| passage.stems.contains(*s)).count();
+            if named > 0 && best.is_none_or(|(most, _)| named > most) {
+                best = Some((named, &passage.text));
+            }
+        }
+        if best.is_some() {
+            tracing::debug!(?asked, "detail added to the answer");
+        }
+        best.map(|(_, text)| text)
+    }
+
     /// The title of the article titled `title`, in `language` when it has a translation
     /// there (the same id): a follow-up in English after a Dutch answer is read with the
     /// English title.
@@ -740,6 +788,8 @@ impl LanguageIndex {
         let mut article_stems = HashMap::default();
         let mut vocabulary = HashSet::default();
         let mut article_sentences = HashMap::default();
+        let mut article_passages = HashMap::default();
+        let mut stem_articles: HashMap<String, usize> = HashMap::default();
         // Each article's title and questions, then its body, as the search reads them.
         let read: HashMap<usize, (Vec<String>, String)> = members
             .iter()
@@ -773,6 +823,19 @@ impl LanguageIndex {
             all.extend(analyzer::terms(&analyzer, body).into_iter().map(|t| t.stem));
             article_stems.insert(article_index, all);
             article_sentences.insert(article_index, sentences(&analyzer, &synonyms, article));
+            let written: HashSet<String> = std::iter::once(&article.title)
+                .chain(&article.questions)
+                .chain(std::iter::once(&article.body))
+                .flat_map(|text| analyzer::terms(&analyzer, text))
+                .map(|t| t.stem)
+                .collect();
+            for stem in written {
+                *stem_articles.entry(stem).or_default() += 1;
+            }
+            article_passages.insert(
+                article_index,
+                Passages::read(&analyzer, &article.title, &article.body),
+            );
         }
         // Every word of the articles, and the words customers use for theirs, as written.
         let texts = members
@@ -853,6 +916,8 @@ impl LanguageIndex {
             article_stems,
             vocabulary,
             sentences: article_sentences,
+            passages: article_passages,
+            stem_articles,
             indexed_terms,
             synonyms,
         })
@@ -960,7 +1025,97 @@ pub fn plain_markdown(text: &str) -> String {
     out.replace("**", "").replace("__", "").replace('`', "")
 }
 
-/// The body sentence that shares the most stems with the question, else the answer.
+/// The most articles of a language a word may appear in and still make a passage worth
+/// adding to an answer (see `HelpCenter::detail`).
+const DETAIL_MAX_ARTICLES: usize = 3;
+
+/// An article's short answer (its first paragraph) and title as stems, and the passages after it: each
+/// paragraph, and each item of a list on its own, as plain text with its stems.
+struct Passages {
+    answer: HashSet<String>,
+    later: Vec<Sentence>,
+}
+
+impl Passages {
+    fn read(analyzer: &TextAnalyzer, title: &str, body: &str) -> Passages {
+        // The lines after the short answer, which `first_paragraph` reads the same way.
+        let mut lines = body.lines().map(str::trim).peekable();
+        while lines
+            .next_if(|l| l.is_empty() || l.starts_with('#'))
+            .is_some()
+        {}
+        while lines.next_if(|l| !l.is_empty()).is_some() {}
+        // Paragraphs and list items (with their continuation lines), and whether a blank
+        // line or a heading came before each.
+        struct Block<'a> {
+            item: bool,
+            after_blank: bool,
+            lines: Vec<&'a str>,
+        }
+        let mut raw: Vec<Block> = Vec::new();
+        let mut after_blank = true;
+        for line in lines {
+            if line.is_empty() || line.starts_with('#') {
+                after_blank = true;
+                continue;
+            }
+            let item = line.starts_with("- ")
+                || line.starts_with("* ")
+                || line
+                    .split_once(". ")
+                    .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+            match raw.last_mut() {
+                Some(block) if !after_blank && !item => block.lines.push(line),
+                _ => raw.push(Block {
+                    item,
+                    after_blank,
+                    lines: vec![line],
+                }),
+            }
+            after_blank = false;
+        }
+        // A paragraph that ends with a colon ("contact us with:") keeps the list after it,
+        // up to a blank line after one of its items.
+        let mut blocks: Vec<String> = Vec::new();
+        let mut list: Option<usize> = None;
+        for block in raw {
+            let text = plain_markdown(&block.lines.join(" "));
+            let text = text.trim_start_matches(['-', '*', ' ']);
+            match (list, blocks.last_mut()) {
+                (Some(items), Some(intro)) if block.item && (items == 0 || !block.after_blank) => {
+                    intro.push_str(if intro.ends_with([':', ';', ',', '.']) {
+                        " "
+                    } else {
+                        "; "
+                    });
+                    intro.push_str(text);
+                    list = Some(items + 1);
+                }
+                _ => {
+                    list = (!block.item && text.ends_with(':')).then_some(0);
+                    blocks.push(text.to_string());
+                }
+            }
+        }
+        let stems = |text: &str| -> HashSet<String> {
+            analyzer::terms(analyzer, text)
+                .into_iter()
+                .map(|t| t.stem)
+                .collect()
+        };
+        let mut answer = stems(&first_paragraph(body));
+        answer.extend(stems(title));
+        let later = blocks
+            .into_iter()
+            .map(|text| Sentence {
+                stems: stems(&text),
+                text,
+            })
+            .collect();
+        Passages { answer, later }
+    }
+}
+
 /// A body sentence with its stems, analyzed once when the index is built.
 struct Sentence {
     text: String,

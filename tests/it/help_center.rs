@@ -581,6 +581,93 @@ fn a_small_help_center_searches_only_the_languages_it_has() {
     assert_eq!(help_center.articles().len(), 3);
 }
 
+// ---- details: the passage of an answer's article about what the short answer leaves out ----
+
+/// Four articles that all speak of orders, one of which has islands, a list and a colon.
+fn detailed_help_center() -> (HelpCenter, usize) {
+    let help_center = HelpCenter::build(vec![
+        article(
+            "countries",
+            "Which countries do you ship to?",
+            &["do you ship abroad"],
+            "We ship every order to Belgium and Germany.\n\n\
+             Islands: we deliver to Texel and Corsica, not to Madeira.\n\n\
+             To claim a late order, send us:\n\
+             - your order number;\n\
+             - the date of the order.\n\n\
+             - Express: next day in Belgium, for any order.",
+        ),
+        article(
+            "cancel",
+            "How do I cancel?",
+            &["cancel my order"],
+            "Cancel an order in your account.",
+        ),
+        article(
+            "change",
+            "Can I change it?",
+            &["change my order"],
+            "Change an order within an hour.",
+        ),
+        article(
+            "track",
+            "Where is it?",
+            &["track my order"],
+            "Track an order with its link.",
+        ),
+    ])
+    .expect("builds");
+    let index = help_center
+        .articles()
+        .iter()
+        .position(|a| a.id == "countries")
+        .unwrap();
+    (help_center, index)
+}
+
+#[test]
+fn a_detail_is_the_passage_naming_what_the_short_answer_does_not() {
+    let (help_center, countries) = detailed_help_center();
+    assert_eq!(
+        help_center.detail(countries, "Do you deliver to Corsica?"),
+        Some("Islands: we deliver to Texel and Corsica, not to Madeira.")
+    );
+    assert_eq!(
+        help_center.detail(countries, "and express delivery?"),
+        Some("Express: next day in Belgium, for any order.")
+    );
+}
+
+#[test]
+fn no_detail_when_the_short_answer_or_title_already_names_it_or_many_articles_use_the_word() {
+    let (help_center, countries) = detailed_help_center();
+    // In the short answer.
+    assert_eq!(
+        help_center.detail(countries, "do you ship to Germany?"),
+        None
+    );
+    // In the title.
+    assert_eq!(help_center.detail(countries, "which countries?"), None);
+    // "order" is in every article: it names nothing in particular.
+    assert_eq!(help_center.detail(countries, "my order please"), None);
+    // Words no passage has, and no words at all.
+    assert_eq!(
+        help_center.detail(countries, "do you ship to Norway?"),
+        None
+    );
+    assert_eq!(help_center.detail(countries, "?!"), None);
+    assert_eq!(help_center.detail(99, "Corsica"), None);
+}
+
+#[test]
+fn a_paragraph_that_ends_with_a_colon_keeps_its_list_in_the_detail() {
+    let (help_center, countries) = detailed_help_center();
+    assert_eq!(
+        help_center.detail(countries, "how do I claim it when it is late?"),
+        Some("To claim a late order, send us: your order number; the date of the order.")
+    );
+}
+
 // ---- parse_article -------------------------------------------------------------------------
 
 const GOOD: &str = "\
