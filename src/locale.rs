@@ -453,6 +453,7 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "goodbye",
             "ciao",
             "cheers",
+            "mate",
             "thx",
             "helpful",
             "for",
