@@ -535,12 +535,12 @@ impl HelpCenter {
     /// "país"), so "should", "order" or "days" add nothing. With several such passages, the
     /// one that names most of those words, the first on a tie.
     pub fn detail(&self, article: usize, text: &str) -> Option<&str> {
-        let index = self.indexes.get(&self.articles.get(article)?.language)?;
+        let language = self.articles.get(article)?.language;
+        let index = self.indexes.get(&language)?;
         let passages = index.passages.get(&article)?;
         if passages.later.is_empty() {
             return None;
         }
-        let language = self.articles[article].language;
         let mut asked: Vec<String> = analyzer::terms(&index.analyzer, text)
             .into_iter()
             .filter(|t| {
@@ -1029,8 +1029,8 @@ pub fn plain_markdown(text: &str) -> String {
 /// adding to an answer (see `HelpCenter::detail`).
 const DETAIL_MAX_ARTICLES: usize = 3;
 
-/// An article's short answer (its first paragraph) and title as stems, and the passages after it: each
-/// paragraph, and each item of a list on its own, as plain text with its stems.
+/// An article's short answer (its first paragraph) and title as stems, and the passages
+/// after it: each paragraph, and each item of a list on its own, as plain text with its stems.
 struct Passages {
     answer: HashSet<String>,
     later: Vec<Sentence>,
