@@ -583,19 +583,20 @@ fn a_small_help_center_searches_only_the_languages_it_has() {
 
 // ---- details: the passage of an answer's article about what the short answer leaves out ----
 
-/// Four articles that all speak of orders, one of which has islands, a list and a colon.
+/// Four articles that all speak of orders, one of which has islands, a list and a colon;
+/// its short answer names neither orders nor countries, its passages do.
 fn detailed_help_center() -> (HelpCenter, usize) {
     let help_center = HelpCenter::build(vec![
         article(
             "countries",
             "Which countries do you ship to?",
             &["do you ship abroad"],
-            "We ship every order to Belgium and Germany.\n\n\
+            "We ship to Belgium and Germany.\n\n\
              Islands: we deliver to Texel and Corsica, not to Madeira.\n\n\
              To claim a late order, send us:\n\
              - your order number;\n\
              - the date of the order.\n\n\
-             - Express: next day in Belgium, for any order.",
+             - Express: next day in Belgium and Germany, for any order, in no other countries.",
         ),
         article(
             "cancel",
@@ -634,13 +635,15 @@ fn a_detail_is_the_passage_naming_what_the_short_answer_does_not() {
     );
     assert_eq!(
         help_center.detail(countries, "and express delivery?"),
-        Some("Express: next day in Belgium, for any order.")
+        Some("Express: next day in Belgium and Germany, for any order, in no other countries.")
     );
 }
 
 #[test]
 fn no_detail_when_the_short_answer_or_title_already_names_it_or_many_articles_use_the_word() {
     let (help_center, countries) = detailed_help_center();
+    // Each of these words is in a passage too: in the short answer ("Germany"), in the
+    // title ("countries"), or in every article ("order").
     // In the short answer.
     assert_eq!(
         help_center.detail(countries, "do you ship to Germany?"),
