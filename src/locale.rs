@@ -460,6 +460,13 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "your",
             "in",
             "advance",
+            "lot",
+            "then",
+            "nice",
+            "day",
+            "lovely",
+            "brilliant",
+            "many",
         ],
     ),
     (
@@ -514,6 +521,18 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "amable",
             "tu",
             "su",
+            "dia",
+            "majo",
+            "maja",
+            "chao",
+            "duda",
+            "consulta",
+            "bueno",
+            "buen",
+            "saludos",
+            "saludo",
+            "un",
+            "igualmente",
         ],
     ),
     (
@@ -524,7 +543,7 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "a", "je", "ne", "sais", "pas", "aucune", "idee", "me", "souviens", "plus", "desole",
             "desolee", "beaucoup", "au", "revoir", "besoin", "daide", "dire", "quelque", "chose",
             "cest", "tout", "parfait", "super", "genial", "bonne", "journee", "pour", "votre",
-            "aide", "ca", "bien", "davance",
+            "aide", "ca", "bien", "davance", "soiree", "c",
         ],
     ),
     (
@@ -584,6 +603,15 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "vertellen",
             "iets",
             "alvast",
+            "goeiemorgen",
+            "goeiemiddag",
+            "goeienavond",
+            "goeiedag",
+            "salukes",
+            "nog",
+            "fijne",
+            "geholpen",
+            "vraagje",
         ],
     ),
 ];
@@ -595,7 +623,17 @@ const GREETINGS: [(Language, &[&str]); 4] = [
     (Language::Fr, &["bonjour", "bonsoir", "salut", "coucou"]),
     (
         Language::Nl,
-        &["hallo", "hoi", "goedemorgen", "goedemiddag", "goedenavond"],
+        &[
+            "hallo",
+            "hoi",
+            "goedemorgen",
+            "goedemiddag",
+            "goedenavond",
+            "goeiemorgen",
+            "goeiemiddag",
+            "goeienavond",
+            "goeiedag",
+        ],
     ),
 ];
 
@@ -622,8 +660,9 @@ const THANKS: [&str; 16] = [
 
 /// Words that take leave ("bye", "hasta luego", "au revoir", "tot ziens"): without thanks, a
 /// message of small talk with one of them says goodbye.
-const GOODBYES: [&str; 8] = [
-    "bye", "goodbye", "ciao", "adios", "luego", "revoir", "doei", "ziens",
+const GOODBYES: [&str; 12] = [
+    "bye", "goodbye", "ciao", "adios", "chao", "luego", "revoir", "journee", "soiree", "doei",
+    "ziens", "salukes",
 ];
 
 /// Words that thank or take leave in one language only, and so tell it when nothing else
@@ -634,12 +673,25 @@ const CLOSINGS: [(Language, &[&str]); 4] = [
     (Language::Fr, &["merci", "revoir"]),
     (
         Language::Nl,
-        &["bedankt", "dankjewel", "dankuwel", "doei", "ziens"],
+        &[
+            "bedankt",
+            "dankjewel",
+            "dankuwel",
+            "doei",
+            "ziens",
+            "salukes",
+        ],
     ),
 ];
 
 /// Words of an opening ("Hi there,", "Buenos días, tengo una pregunta:", "Hoi team,"), folded.
-const OPENING: [&str; 50] = [
+const OPENING: [&str; 56] = [
+    "duda",
+    "consulta",
+    "vraagje",
+    "goeiemorgen",
+    "goeiemiddag",
+    "goeiedag",
     "hello",
     "hi",
     "hey",
@@ -692,7 +744,13 @@ const OPENING: [&str; 50] = [
     "vraag",
 ];
 /// Words that make a run of opening words an opening: a greeting or "I have a question".
-const OPENING_CORE: [&str; 23] = [
+const OPENING_CORE: [&str; 29] = [
+    "duda",
+    "consulta",
+    "vraagje",
+    "goeiemorgen",
+    "goeiemiddag",
+    "goeiedag",
     "hello",
     "hi",
     "hey",
@@ -1079,11 +1137,14 @@ pub fn small_talk(text: &str) -> Option<SmallTalk> {
                     | "ayuda"
                     | "ayudarme"
                     | "pregunta"
+                    | "duda"
+                    | "consulta"
                     | "aide"
                     | "aider"
                     | "maider"
                     | "daide"
                     | "vraag"
+                    | "vraagje"
                     | "hulp"
                     | "helpen"
                     | "anyone"

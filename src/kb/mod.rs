@@ -481,9 +481,15 @@ impl HelpCenter {
     /// nothing; "verzendkosten" and "reembolso" do).
     fn vocabulary_guess(&self, text: &str, lenient: bool) -> Option<VocabularyGuess> {
         let folded = crate::text::fold(text);
+        // "ok" is written in every language: a help center that happens to use it says
+        // nothing about the customer's.
         let words: Vec<&str> = folded
             .split(' ')
-            .filter(|w| !w.is_empty() && !w.chars().all(|c| c.is_ascii_digit()))
+            .filter(|w| {
+                !w.is_empty()
+                    && !w.chars().all(|c| c.is_ascii_digit())
+                    && !matches!(*w, "ok" | "okay" | "oke" | "oki")
+            })
             .collect();
         if words.is_empty() || (words.len() == 1 && words[0].chars().count() < 6) {
             return None;
