@@ -990,8 +990,10 @@ impl<'a> Turn<'a> {
         // subject (shipping-costs), is answered by the best article the message found that
         // is sure enough to suggest and shares a tag with the last answer's (return-costs):
         // the message says what is asked, the last answer what about, and the reading is as
-        // sure as the message alone.
-        if answered_alone && short && locale::opens_with_and(text) {
+        // sure as the message alone. Not sure alone, such a message whose best article is
+        // another on the last answer's subject is answered by it; otherwise it is read as a
+        // follow-up below.
+        if short && !elliptic && locale::opens_with_and(text) {
             let suggest = self.content.settings.thresholds_for(&self.locale).suggest;
             let previous = help_center
                 .articles()
@@ -1006,21 +1008,36 @@ impl<'a> Turn<'a> {
             };
             // The last answer again ("and the costs?" right after the shipping costs) stays.
             let again = previous.is_some_and(|previous| {
-                help_center.article(self.hits[0].article).id == previous.id
+                self.hits
+                    .first()
+                    .is_some_and(|top| help_center.article(top.article).id == previous.id)
             });
             let position = self
                 .hits
                 .iter()
                 .position(|hit| hit.confidence >= suggest && same_subject(hit));
-            if let (false, Some(position @ 1..)) = (again, position) {
+            if !answered_alone {
+                // Not sure alone, but its best article is another on the last answer's
+                // subject ("and the cost?" after the countries we ship to: the shipping
+                // costs): the two point the same way, and together they answer.
+                if let (false, Some(0)) = (again, position) {
+                    tracing::debug!("read as a new question about the previous answer's subject");
+                    self.hits[0].confidence = self.hits[0].confidence.max(answer_threshold);
+                    self.followed_up = true;
+                    return;
+                }
+            } else if let (false, Some(position @ 1..)) = (again, position) {
                 tracing::debug!("read as a new question about the previous answer's subject");
                 let own_top = self.hits[0].confidence;
                 let mut hit = self.hits.remove(position);
                 hit.confidence = hit.confidence.max(own_top);
                 self.hits.insert(0, hit);
                 self.followed_up = true;
+                return;
             }
-            return;
+            if answered_alone {
+                return;
+            }
         }
         if answered_alone
             || locale::word_count(text) > FOLLOW_UP_WORDS
