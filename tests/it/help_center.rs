@@ -95,10 +95,11 @@ fn french_questions_phrased_differently_find_the_right_article() {
         "j'ai oublié mes mots de passe",
         "reset-password",
     );
+    // How to return is the procedure (start-return); whether one may is the policy.
     assert_top(
         Language::Fr,
         "comment retourner des articles",
-        "return-policy",
+        "start-return",
     );
     assert_top(
         Language::Fr,
@@ -304,9 +305,11 @@ fn every_shipped_title_finds_its_own_article_first() {
 #[test]
 fn an_off_topic_question_scores_below_the_suggest_threshold() {
     for (language, question) in [
+        // ("do you sell …?" about anything is no longer off topic: the product-range article
+        // says what the shop sells and what it does not.)
         (
             Language::En,
-            "do you sell quantum flux capacitors for spaceships",
+            "how do quantum flux capacitors work on spaceships",
         ),
         (Language::En, "what is the weather like in Paris tomorrow"),
         (Language::Es, "cuál es la capital de Mongolia"),
