@@ -465,6 +465,9 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "nice",
             "day",
             "lovely",
+            "brill",
+            "million",
+            "problem",
             "brilliant",
             "many",
         ],
@@ -523,6 +526,9 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "su",
             "dia",
             "majo",
+            "chau",
+            "listo",
+            "problema",
             "maja",
             "chao",
             "duda",
@@ -543,7 +549,7 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "a", "je", "ne", "sais", "pas", "aucune", "idee", "me", "souviens", "plus", "desole",
             "desolee", "beaucoup", "au", "revoir", "besoin", "daide", "dire", "quelque", "chose",
             "cest", "tout", "parfait", "super", "genial", "bonne", "journee", "pour", "votre",
-            "aide", "ca", "bien", "davance", "soiree", "c",
+            "aide", "ca", "bien", "davance", "soiree", "c", "souci", "probleme",
         ],
     ),
     (
@@ -604,6 +610,7 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "iets",
             "alvast",
             "goeiemorgen",
+            "probleem",
             "goeiemiddag",
             "goeienavond",
             "goeiedag",
@@ -660,9 +667,9 @@ const THANKS: [&str; 16] = [
 
 /// Words that take leave ("bye", "hasta luego", "au revoir", "tot ziens"): without thanks, a
 /// message of small talk with one of them says goodbye.
-const GOODBYES: [&str; 12] = [
-    "bye", "goodbye", "ciao", "adios", "chao", "luego", "revoir", "journee", "soiree", "doei",
-    "ziens", "salukes",
+const GOODBYES: [&str; 13] = [
+    "bye", "goodbye", "ciao", "adios", "chao", "chau", "luego", "revoir", "journee", "soiree",
+    "doei", "ziens", "salukes",
 ];
 
 /// Words that thank or take leave in one language only, and so tell it when nothing else
@@ -1139,6 +1146,7 @@ pub fn small_talk(text: &str) -> Option<SmallTalk> {
                     | "pregunta"
                     | "duda"
                     | "consulta"
+
                     | "aide"
                     | "aider"
                     | "maider"
