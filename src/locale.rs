@@ -1146,7 +1146,6 @@ pub fn small_talk(text: &str) -> Option<SmallTalk> {
                     | "pregunta"
                     | "duda"
                     | "consulta"
-
                     | "aide"
                     | "aider"
                     | "maider"
