@@ -691,66 +691,15 @@ const CLOSINGS: [(Language, &[&str]); 4] = [
     ),
 ];
 
-/// Words of an opening ("Hi there,", "Buenos días, tengo una pregunta:", "Hoi team,"), folded.
-const OPENING: [&str; 56] = [
-    "duda",
-    "consulta",
-    "vraagje",
-    "goeiemorgen",
-    "goeiemiddag",
-    "goeiedag",
-    "hello",
-    "hi",
-    "hey",
-    "there",
-    "good",
-    "morning",
-    "afternoon",
-    "evening",
-    "dear",
-    "team",
-    "i",
-    "have",
-    "a",
-    "question",
-    "quick",
-    "can",
-    "could",
-    "you",
-    "help",
-    "me",
-    "please",
-    "ok",
-    "okay",
-    "thanks",
-    "thank",
-    "but",
-    "hola",
-    "buenos",
-    "buenas",
-    "dias",
-    "tardes",
-    "noches",
-    "tengo",
-    "una",
-    "pregunta",
-    "bonjour",
-    "bonsoir",
-    "salut",
-    "coucou",
-    "jai",
-    "une",
-    "hallo",
-    "hoi",
-    "goedemorgen",
-    "goedemiddag",
-    "goedenavond",
-    "beste",
-    "ik",
-    "heb",
-    "vraag",
+/// Words of an opening besides the core ones below ("Hi there,", "Buenos días, tengo una
+/// pregunta:", "Hoi team,"), folded.
+const OPENING: [&str; 27] = [
+    "there", "good", "dear", "team", "i", "have", "a", "quick", "can", "could", "you", "help",
+    "me", "please", "ok", "okay", "but", "dias", "tardes", "noches", "tengo", "una", "jai", "une",
+    "beste", "ik", "heb",
 ];
-/// Words that make a run of opening words an opening: a greeting or "I have a question".
+/// Words that make a run of opening words an opening, and are opening words themselves: a
+/// greeting or "I have a question".
 const OPENING_CORE: [&str; 29] = [
     "duda",
     "consulta",
@@ -782,41 +731,13 @@ const OPENING_CORE: [&str; 29] = [
     "goedenavond",
     "vraag",
 ];
-/// Words of a closing ("thanks in advance", "merci d'avance", "alvast bedankt", "saludos").
-const CLOSING: [&str; 31] = [
-    "thanks",
-    "thank",
-    "you",
-    "thx",
-    "cheers",
-    "in",
-    "advance",
-    "please",
-    "regards",
-    "kind",
-    "best",
-    "gracias",
-    "de",
-    "antemano",
-    "por",
-    "favor",
-    "saludos",
-    "un",
-    "saludo",
-    "merci",
-    "davance",
-    "beaucoup",
-    "svp",
-    "cordialement",
-    "bedankt",
-    "alvast",
-    "dank",
-    "je",
-    "wel",
-    "groeten",
-    "groet",
+/// Words of a closing besides the core ones below ("thanks in advance", "merci d'avance",
+/// "alvast bedankt", "saludos").
+const CLOSING: [&str; 19] = [
+    "you", "in", "advance", "please", "kind", "best", "de", "antemano", "por", "favor", "un",
+    "saludo", "davance", "beaucoup", "svp", "alvast", "je", "wel", "groet",
 ];
-/// Words that make a run of closing words a closing.
+/// Words that make a run of closing words a closing, and are closing words themselves.
 const CLOSING_CORE: [&str; 12] = [
     "thanks",
     "thank",
@@ -991,10 +912,11 @@ pub fn question_part(text: &str) -> &str {
         let mut has_core = false;
         for word in words {
             let word = fold(word);
-            if !all.contains(&word.as_str()) {
+            let is_core = core.contains(&word.as_str());
+            if !is_core && !all.contains(&word.as_str()) {
                 break;
             }
-            has_core |= core.contains(&word.as_str());
+            has_core |= is_core;
             length += 1;
         }
         if has_core {
@@ -1767,7 +1689,9 @@ pub fn is_known_word(language: Language, folded: &str) -> bool {
                     .chain(COURTESY)
                     .chain(PROBLEM)
                     .chain(OPENING)
+                    .chain(OPENING_CORE)
                     .chain(CLOSING)
+                    .chain(CLOSING_CORE)
                     .chain(SMALL_TALK.iter().flat_map(|(_, list)| list.iter().copied()))
                     .collect()
             })
