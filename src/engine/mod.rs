@@ -1016,27 +1016,28 @@ impl<'a> Turn<'a> {
                 .hits
                 .iter()
                 .position(|hit| hit.confidence >= suggest && same_subject(hit));
-            if !answered_alone {
+            match (answered_alone, again, position) {
                 // Not sure alone, but its best article is another on the last answer's
                 // subject ("and the cost?" after the countries we ship to: the shipping
                 // costs): the two point the same way, and together they answer.
-                if let (false, Some(0)) = (again, position) {
+                (false, false, Some(0)) => {
                     tracing::debug!("read as a new question about the previous answer's subject");
                     self.hits[0].confidence = self.hits[0].confidence.max(answer_threshold);
                     self.followed_up = true;
                     return;
                 }
-            } else if let (false, Some(position @ 1..)) = (again, position) {
-                tracing::debug!("read as a new question about the previous answer's subject");
-                let own_top = self.hits[0].confidence;
-                let mut hit = self.hits.remove(position);
-                hit.confidence = hit.confidence.max(own_top);
-                self.hits.insert(0, hit);
-                self.followed_up = true;
-                return;
-            }
-            if answered_alone {
-                return;
+                (true, false, Some(position @ 1..)) => {
+                    tracing::debug!("read as a new question about the previous answer's subject");
+                    let own_top = self.hits[0].confidence;
+                    let mut hit = self.hits.remove(position);
+                    hit.confidence = hit.confidence.max(own_top);
+                    self.hits.insert(0, hit);
+                    self.followed_up = true;
+                    return;
+                }
+                (true, ..) => return,
+                // Not sure alone and of no other article on the subject: a follow-up.
+                (false, ..) => {}
             }
         }
         if answered_alone
