@@ -1254,6 +1254,128 @@ pub fn is_yes(text: &str) -> bool {
         && words.any(|w| YES.contains(&w))
 }
 
+/// Phrases that say the customer cannot give what a question asks for ("I don't have it",
+/// "no lo encuentro", "je l'ai perdu", "ik ben het kwijt"), folded. Read only as the reply
+/// to a question for a value (an order number): asking again would not bring it. Not knowing
+/// ("I don't know", "geen idee") is not among them: the question asked again says where to
+/// look.
+const CANNOT_GIVE: [&str; 67] = [
+    // English
+    "dont have",
+    "do not have",
+    "havent got",
+    "have not got",
+    "cant find",
+    "cannot find",
+    "can not find",
+    "couldnt find",
+    "could not find",
+    "cant see",
+    "lost it",
+    "lost the",
+    "deleted the",
+    "didnt get",
+    "did not get",
+    "didnt receive",
+    "did not receive",
+    "never got",
+    "never received",
+    "no order number",
+    // Spanish
+    "no tengo",
+    "no lo tengo",
+    "no la tengo",
+    "no lo encuentro",
+    "no la encuentro",
+    "no encuentro",
+    "lo perdi",
+    "lo he perdido",
+    "no me llego",
+    "no recibi",
+    "no he recibido",
+    "no lo veo",
+    // French
+    "je ne lai pas",
+    "je lai pas",
+    "je ne lai plus",
+    "je lai plus",
+    "je ne le trouve pas",
+    "je le trouve pas",
+    "je ne la trouve pas",
+    "je la trouve pas",
+    "je ne trouve pas",
+    "je trouve pas",
+    "je ne retrouve pas",
+    "je retrouve pas",
+    "je nai pas de",
+    "jai pas de",
+    "je nai plus",
+    "jai plus",
+    "je lai perdu",
+    "pas de numero",
+    "pas recu",
+    // Dutch
+    "heb ik niet",
+    "heb ik nie",
+    "heb geen",
+    "kan het niet vinden",
+    "kan hem niet vinden",
+    "kan ik niet vinden",
+    "kan niet vinden",
+    "vind het niet",
+    "vind hem niet",
+    "vind ik niet",
+    "niet gevonden",
+    "kwijt",
+    "niet ontvangen",
+    "nooit ontvangen",
+    "geen bestelnummer",
+    "geen ordernummer",
+];
+
+/// The same said by a whole message ("none"), which inside a longer one says something else.
+const CANNOT_GIVE_ALONE: [&str; 4] = ["none", "ninguno", "aucun", "geen"];
+
+/// Words that make not having it a matter of the moment ("I don't have it here", "no lo
+/// tengo a mano", "je ne l'ai pas sous la main", "ik heb het nu niet bij de hand"): the
+/// customer may go and look, so the question is asked again.
+const NOT_AT_HAND: [&str; 22] = [
+    "here",
+    "now",
+    "at the moment",
+    "on me",
+    "with me",
+    "at hand",
+    "handy",
+    "a mano",
+    "aqui",
+    "ahora",
+    "en este momento",
+    "encima",
+    "sous la main",
+    "ici",
+    "maintenant",
+    "pour linstant",
+    "sur moi",
+    "bij de hand",
+    "hier",
+    "nu",
+    "op dit moment",
+    "bij me",
+];
+
+/// Whether a reply says the customer cannot give what was asked ("I don't have it", "no lo
+/// encuentro", "je l'ai perdu", "ik ben het kwijt"), and not only at the moment.
+pub fn cannot_give(text: &str) -> bool {
+    let folded = crate::text::fold(text);
+    if CANNOT_GIVE_ALONE.contains(&folded.as_str()) {
+        return true;
+    }
+    let padded = format!(" {folded} ");
+    let says = |phrase: &&str| padded.contains(&format!(" {phrase} "));
+    CANNOT_GIVE.iter().any(says) && !NOT_AT_HAND.iter().any(says)
+}
+
 /// Words that point back at what was just said, folded: a message that opens with "and" or
 /// "also", or refers to "it" or "that", follows up on the previous answer ("and to Belgium?",
 /// "how do I use it?", "et combien ça coûte ?", "¿y cuánto tarda?", "en wat kost dat?").

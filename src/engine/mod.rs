@@ -70,6 +70,11 @@ const FOLLOW_UP_WORDS: usize = 6;
 /// about something else ("I can't find it, the email was wrong").
 const EARLY_ANSWER_WORDS: usize = 8;
 
+/// A message of at most this many words that says the customer cannot give the value asked
+/// for ("I don't have it, I ordered as a guest") ends the question. A longer one more often
+/// asks something else ("I don't know how long delivery to Belgium takes").
+const CANNOT_GIVE_WORDS: usize = 12;
+
 /// How many of the follow-up's own articles it may be answered from, read with its topic.
 const FOLLOW_UP_CANDIDATES: usize = 10;
 
@@ -402,11 +407,25 @@ impl<'a> Turn<'a> {
         };
         let takes_a_value = ask.validator.as_ref().is_some_and(|v| v.expects_a_value());
         if value.is_none() {
-            if let Some((slot, choice)) = self.later_choice_named(flow_index, step_index) {
+            let early = self.later_choice_named(flow_index, step_index);
+            if let Some((slot, choice)) = &early {
+                tracing::debug!(flow = %flow.name, %slot, %choice, "later question answered early");
+                self.state.slots.insert(slot.clone(), choice.clone());
+            }
+            if takes_a_value
+                && locale::word_count(answer) <= CANNOT_GIVE_WORDS
+                && locale::cannot_give(answer)
+            {
+                // "I don't have it", "no lo encuentro": asking again would not bring the
+                // value, so the flow goes on as when the retries run out.
+                self.action = Action::Flow;
+                self.flow = Some(flow.name.clone());
+                self.fail_step(flow_index, ask.on_fail);
+                return true;
+            }
+            if early.is_some() {
                 // Not this step's answer but a later one's ("it's broken" while asked for the
                 // order number): noted, and the same question again, without counting a miss.
-                tracing::debug!(flow = %flow.name, %slot, %choice, "later question answered early");
-                self.state.slots.insert(slot, choice);
                 self.action = Action::Flow;
                 self.flow = Some(flow.name.clone());
                 self.extra.insert(
@@ -439,10 +458,7 @@ impl<'a> Turn<'a> {
             None => {
                 let retries = position.retries + 1;
                 if retries > ask.retries {
-                    match ask.on_fail {
-                        Some(target) => self.run_steps(flow_index, Some(target)),
-                        None => self.hand_off(None, Priority::Normal, "retries_exhausted", None),
-                    }
+                    self.fail_step(flow_index, ask.on_fail);
                 } else {
                     // The re-ask can tell a mistyped value ("1234") from a reply that has
                     // none ("I don't know"), and say when the next miss goes to a person.
@@ -463,6 +479,15 @@ impl<'a> Turn<'a> {
             }
         }
         true
+    }
+
+    /// Goes on where a question sends a customer who cannot answer it: its `on_fail` step, or
+    /// a person.
+    fn fail_step(&mut self, flow_index: usize, on_fail: Option<usize>) {
+        match on_fail {
+            Some(target) => self.run_steps(flow_index, Some(target)),
+            None => self.hand_off(None, Priority::Normal, "retries_exhausted", None),
+        }
     }
 
     /// A choice in words that the message makes for a question of the flow, other than the

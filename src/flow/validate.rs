@@ -147,12 +147,20 @@ impl Validator {
                 let ok = min.is_none_or(|m| length >= m) && max.is_none_or(|m| length <= m);
                 ok.then(|| answer.to_string())
             }
-            // With a capture group, the slot keeps the group: "It's #12345678" → "12345678".
+            // With capture groups, the slot keeps what they captured, joined: "It's
+            // #12345678" → "12345678", and "1234 5678" → "12345678" for `(\d{4}) ?(\d{4})`.
             Validator::Regex(regex) => regex.captures(answer).map(|captures| {
-                captures
-                    .get(1)
-                    .map_or(answer, |group| group.as_str())
-                    .to_string()
+                let groups: String = captures
+                    .iter()
+                    .skip(1)
+                    .flatten()
+                    .map(|group| group.as_str())
+                    .collect();
+                if groups.is_empty() {
+                    answer.to_string()
+                } else {
+                    groups
+                }
             }),
             Validator::OneOf(options) => one_of(options, answer, |_| true),
         }

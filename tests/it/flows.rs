@@ -153,6 +153,22 @@ fn validators_accept_and_normalize_good_answers_and_refuse_bad_ones() {
         None,
         "two options is ambiguous"
     );
+    // Capture groups are joined: an order number written in two groups is one value.
+    let order = validator(ValidatorSpec {
+        regex: Some(r"(?:^|\D)(\d{4})[ .-]?(\d{4})(?:\D|$)".into()),
+        ..Default::default()
+    });
+    for written in ["12345678", "1234 5678", "#1234-5678", "it's 1234.5678!"] {
+        assert_eq!(order.check(written), Some("12345678".into()), "{written}");
+    }
+    for bad in ["1234567", "123456789", "06 12345 678", "1234  5678"] {
+        assert_eq!(order.check(bad), None, "{bad}");
+    }
+    let whole = validator(ValidatorSpec {
+        regex: Some(r"^[A-Z]{2}\d{4}$".into()),
+        ..Default::default()
+    });
+    assert_eq!(whole.check("NL1234"), Some("NL1234".into()));
     let both = ValidatorSpec {
         email: Some(true),
         phone: Some(true),

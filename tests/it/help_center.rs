@@ -1142,6 +1142,48 @@ fn a_yes_is_only_a_yes() {
     }
 }
 
+/// A reply that says the customer cannot give the value asked for ends the question; one
+/// that does not know it yet, or does not have it at hand, does not.
+#[test]
+fn cannot_give_is_said_for_good() {
+    use firstline::locale::cannot_give;
+    for gives_up in [
+        "I don't have it, I ordered as a guest",
+        "I can't find the confirmation email",
+        "lost it",
+        "None",
+        "no lo tengo",
+        "lo he perdido",
+        "no me llegó ningún correo",
+        "je ne l'ai pas",
+        "je ne trouve pas le mail",
+        "j'ai pas de numéro",
+        "ik ben het kwijt",
+        "kan het niet vinden",
+        "geen bestelnummer ontvangen",
+    ] {
+        assert!(cannot_give(gives_up), "{gives_up:?}");
+    }
+    for not in [
+        "",
+        "I don't know",
+        "I don't have it here",
+        "I don't have it on me right now",
+        "no lo sé",
+        "no lo tengo a mano",
+        "no se ha enviado",
+        "je ne sais pas",
+        "je ne l'ai pas sous la main",
+        "je n'ai pas compris",
+        "geen idee",
+        "ik heb het nu niet bij de hand",
+        "ik heb het niet besteld",
+        "12345678",
+    ] {
+        assert!(!cannot_give(not), "{not:?}");
+    }
+}
+
 /// A follow-up opens with "and" or refers back to what was said; a new question does not.
 #[test]
 fn a_follow_up_opens_with_and_or_refers_back() {
