@@ -1125,18 +1125,19 @@ impl<'a> Turn<'a> {
             readings.push(undated);
         }
         let sentences = locale::sentences(&undated);
-        if sentences.len() > 1 {
-            readings.extend(
-                sentences
-                    .into_iter()
-                    .flat_map(locale::clauses)
-                    .map(locale::question_part)
-                    .filter(|part| {
-                        part.split_whitespace().nth(2).is_some() && !locale::is_small_talk(part)
-                    })
-                    .take(MAX_SENTENCE_READINGS),
-            );
-        }
+        let whole: &str = &undated;
+        readings.extend(
+            sentences
+                .into_iter()
+                .flat_map(locale::clauses)
+                .map(locale::question_part)
+                .filter(|part| {
+                    part.len() != whole.len()
+                        && part.split_whitespace().nth(2).is_some()
+                        && !locale::is_small_talk(part)
+                })
+                .take(MAX_SENTENCE_READINGS),
+        );
         // A part that names nothing ("What can I do?") is no reading: the intent model would
         // find it like some article's wording and outscore the part that says what is wrong.
         for reading in readings

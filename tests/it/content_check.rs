@@ -89,8 +89,8 @@ fn every_problem_in_every_file_is_reported_at_once() {
     );
     copy.edit(
         "flows/order_status.yaml",
-        r"(?:^|\D)(\d{8})(?:\D|$)",
-        r"(?:^|\D)(\d{8}(?:\D|$)",
+        r"(?:^|\D)(\d{4})[ .-]?(\d{4})(?:\D|$)",
+        r"(?:^|\D)(\d{4})[ .-]?(\d{4}(?:\D|$)",
     );
     // An exception that is not a regex.
     copy.edit(
