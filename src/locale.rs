@@ -401,6 +401,9 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "hi",
             "hey",
             "good",
+            "see",
+            "later",
+            "soon",
             "morning",
             "afternoon",
             "evening",
@@ -549,7 +552,8 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "a", "je", "ne", "sais", "pas", "aucune", "idee", "me", "souviens", "plus", "desole",
             "desolee", "beaucoup", "au", "revoir", "besoin", "daide", "dire", "quelque", "chose",
             "cest", "tout", "parfait", "super", "genial", "bonne", "journee", "pour", "votre",
-            "aide", "ca", "bien", "davance", "soiree", "c", "souci", "probleme",
+            "aide", "ca", "bien", "davance", "soiree", "c", "souci", "probleme", "tantot",
+            "bientot",
         ],
     ),
     (
@@ -594,6 +598,7 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "dag",
             "tot",
             "ziens",
+            "straks",
             "top",
             "perfect",
             "super",
@@ -667,9 +672,9 @@ const THANKS: [&str; 16] = [
 
 /// Words that take leave ("bye", "hasta luego", "au revoir", "tot ziens"): without thanks, a
 /// message of small talk with one of them says goodbye.
-const GOODBYES: [&str; 13] = [
-    "bye", "goodbye", "ciao", "adios", "chao", "chau", "luego", "revoir", "journee", "soiree",
-    "doei", "ziens", "salukes",
+const GOODBYES: [&str; 17] = [
+    "bye", "goodbye", "later", "ciao", "adios", "chao", "chau", "luego", "revoir", "journee",
+    "soiree", "tantot", "bientot", "doei", "ziens", "straks", "salukes",
 ];
 
 /// Words that thank or take leave in one language only, and so tell it when nothing else
@@ -990,6 +995,28 @@ fn without_salutation(text: &str) -> &str {
     }
 }
 
+/// A word with each run of one letter written once ("hellooo" → "helo").
+fn squeeze(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    for c in word.chars() {
+        if !out.ends_with(c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The small-talk words by their squeezed form, for words drawn out ("holaa" is "hola").
+/// Where two words squeeze alike ("good", "god") the first listed is kept.
+static SQUEEZED_SMALL_TALK: std::sync::LazyLock<std::collections::HashMap<String, &'static str>> =
+    std::sync::LazyLock::new(|| {
+        let mut map = std::collections::HashMap::new();
+        for word in SMALL_TALK.iter().flat_map(|(_, list)| list.iter()) {
+            map.entry(squeeze(word)).or_insert(*word);
+        }
+        map
+    });
+
 /// What a message made only of small talk says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SmallTalk {
@@ -1023,6 +1050,11 @@ pub fn small_talk(text: &str) -> Option<SmallTalk> {
             let small = |word: &str| SMALL_TALK.iter().any(|(_, list)| list.contains(&word));
             if small(word) {
                 words.push(word.to_string());
+                continue;
+            }
+            // A word drawn out is the word ("holaa", "hiii", "merciii", "doeiii").
+            if let Some(drawn_out) = SQUEEZED_SMALL_TALK.get(squeeze(word).as_str()) {
+                words.push(drawn_out.to_string());
                 continue;
             }
             // Chat shorthand for small talk is small talk ("ty", "merci bcp").
@@ -1118,9 +1150,20 @@ fn word_language(
 ) -> Option<Language> {
     let folded = crate::text::fold(text);
     let mut found = folded.split(' ').filter_map(|word| {
+        // Drawn out: "holaa", "hallooo" (only a word with a letter twice in a row is).
+        let drawn_out = word.as_bytes().windows(2).any(|pair| pair[0] == pair[1]);
+        let squeezed = if drawn_out {
+            squeeze(word)
+        } else {
+            String::new()
+        };
+        let in_list = |list: &[&str]| {
+            list.contains(&word)
+                || (drawn_out && list.iter().any(|listed| squeeze(listed) == squeezed))
+        };
         lists
             .iter()
-            .find(|(language, list)| candidates.contains(language) && list.contains(&word))
+            .find(|(language, list)| candidates.contains(language) && in_list(list))
             .map(|(language, _)| *language)
     });
     let first = found.next()?;
@@ -1862,7 +1905,24 @@ pub fn sentences(text: &str) -> Vec<&str> {
 pub fn clauses(sentence: &str) -> Vec<&str> {
     let mut found = vec![sentence];
     if sentence.split_whitespace().nth(5).is_some() && sentence.contains(',') {
-        found.extend(sentence.split(',').map(str::trim).filter(|c| !c.is_empty()));
+        // A comma between digits is a decimal one ("2,50 x 3,50", "89,90 €").
+        let bytes = sentence.as_bytes();
+        let mut start = 0;
+        for (at, _) in sentence.match_indices(',') {
+            let decimal = at > 0
+                && bytes[at - 1].is_ascii_digit()
+                && bytes.get(at + 1).is_some_and(u8::is_ascii_digit);
+            if !decimal {
+                found.push(sentence[start..at].trim());
+                start = at + 1;
+            }
+        }
+        found.push(sentence[start..].trim());
+        found.retain(|clause| !clause.is_empty());
+        if found.len() == 2 {
+            // Only decimal commas: the sentence is its one clause.
+            found.truncate(1);
+        }
     }
     found
 }
