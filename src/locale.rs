@@ -397,6 +397,27 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
     (
         Language::En,
         &[
+            "fine",
+            "makes",
+            "sense",
+            "k",
+            "alright",
+            "understood",
+            "ah",
+            "oh",
+            "right",
+            "oki",
+            "okey",
+            "kk",
+            "helped",
+            "helps",
+            "answers",
+            "answered",
+            "my",
+            "what",
+            "needed",
+            "really",
+            "useful",
             "hello",
             "hi",
             "hey",
@@ -478,6 +499,18 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
     (
         Language::Es,
         &[
+            "bien",
+            "entendido",
+            "entiendo",
+            "claro",
+            "acuerdo",
+            "ya",
+            "ha",
+            "servido",
+            "sirve",
+            "sirvio",
+            "ayudado",
+            "util",
             "hola",
             "buenos",
             "buenas",
@@ -547,18 +580,32 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
     (
         Language::Fr,
         &[
-            "bonjour", "bonsoir", "salut", "coucou", "jai", "une", "question", "pouvez", "vous",
-            "maider", "aider", "m", "merci", "svp", "oui", "non", "daccord", "quelquun", "il", "y",
-            "a", "je", "ne", "sais", "pas", "aucune", "idee", "me", "souviens", "plus", "desole",
-            "desolee", "beaucoup", "au", "revoir", "besoin", "daide", "dire", "quelque", "chose",
-            "cest", "tout", "parfait", "super", "genial", "bonne", "journee", "pour", "votre",
-            "aide", "ca", "bien", "davance", "soiree", "c", "souci", "probleme", "tantot",
-            "bientot",
+            "tres", "compris", "marche", "ah", "oh", "utile", "maide", "ma", "bonjour", "bonsoir",
+            "salut", "coucou", "jai", "une", "question", "pouvez", "vous", "maider", "aider", "m",
+            "merci", "svp", "oui", "non", "daccord", "quelquun", "il", "y", "a", "je", "ne",
+            "sais", "pas", "aucune", "idee", "me", "souviens", "plus", "desole", "desolee",
+            "beaucoup", "au", "revoir", "besoin", "daide", "dire", "quelque", "chose", "cest",
+            "tout", "parfait", "super", "genial", "bonne", "journee", "pour", "votre", "aide",
+            "ca", "bien", "davance", "soiree", "c", "souci", "probleme", "tantot", "bientot",
         ],
     ),
     (
         Language::Nl,
         &[
+            "dan",
+            "zo",
+            "begrepen",
+            "duidelijk",
+            "snap",
+            "helder",
+            "akkoord",
+            "goed",
+            "wat",
+            "aan",
+            "helpt",
+            "nuttig",
+            "hebt",
+            "heeft",
             "hallo",
             "hoi",
             "goedemorgen",
@@ -651,7 +698,7 @@ const GREETINGS: [(Language, &[&str]); 4] = [
 
 /// Words that thank: a message of small talk with one of them closes the conversation
 /// ("thanks, that's all", "merci beaucoup", "top, bedankt").
-const THANKS: [&str; 16] = [
+const THANKS: [&str; 28] = [
     "thanks",
     "thank",
     "thx",
@@ -668,6 +715,18 @@ const THANKS: [&str; 16] = [
     "perfect",
     "parfait",
     "perfecto",
+    "helped",
+    "helps",
+    "useful",
+    "servido",
+    "sirve",
+    "sirvio",
+    "ayudado",
+    "util",
+    "utile",
+    "geholpen",
+    "helpt",
+    "nuttig",
 ];
 
 /// Words that take leave ("bye", "hasta luego", "au revoir", "tot ziens"): without thanks, a
@@ -1027,9 +1086,69 @@ pub enum SmallTalk {
     /// A greeting, or a request for help without its subject, perhaps with filler ("hello, I
     /// have a question", "I need help").
     Greeting,
-    /// Only filler ("ok", "I don't know", "no idea").
+    /// Only taking note of what was said ("ok", "got it", "vale", "d'accord", "begrepen",
+    /// "cool"): after a reply, the end of the question; on its own, filler.
+    Acknowledgement,
+    /// Only filler ("I don't know", "no idea").
     Filler,
 }
+
+/// Words that only take note of a reply, folded ("ok got it", "ah vale", "ça marche",
+/// "oké, duidelijk").
+const ACKNOWLEDGEMENTS: [&str; 52] = [
+    "ok",
+    "okay",
+    "oke",
+    "oki",
+    "okey",
+    "kk",
+    "k",
+    "alright",
+    "right",
+    "understood",
+    "got",
+    "it",
+    "i",
+    "see",
+    "ah",
+    "oh",
+    "cool",
+    "nice",
+    "vale",
+    "entendido",
+    "entiendo",
+    "claro",
+    "de",
+    "acuerdo",
+    "ya",
+    "bueno",
+    "genial",
+    "daccord",
+    "compris",
+    "jai",
+    "ca",
+    "marche",
+    "top",
+    "super",
+    "bien",
+    "tres",
+    "begrepen",
+    "duidelijk",
+    "ik",
+    "snap",
+    "het",
+    "helder",
+    "akkoord",
+    "goed",
+    "prima",
+    "dan",
+    "zo",
+    "that",
+    "thats",
+    "fine",
+    "makes",
+    "sense",
+];
 
 /// Whether the text is only greetings and filler ("Hello, I have a question", "buenos días").
 pub fn is_small_talk(text: &str) -> bool {
@@ -1125,6 +1244,11 @@ pub fn small_talk(text: &str) -> Option<SmallTalk> {
             SmallTalk::Goodbye
         } else if in_advance || words.iter().any(greets) {
             SmallTalk::Greeting
+        } else if words
+            .iter()
+            .all(|word| ACKNOWLEDGEMENTS.contains(&word.as_str()))
+        {
+            SmallTalk::Acknowledgement
         } else {
             SmallTalk::Filler
         },

@@ -28,7 +28,7 @@ pub const ENGINE_TEMPLATES: [&str; 8] = [
 ];
 
 /// Variables every template may use (besides `slots.<name>` and list items in `each`).
-const ROOT_VARIABLES: [&str; 26] = [
+const ROOT_VARIABLES: [&str; 27] = [
     "customer.name",
     "customer.known",
     "business.name",
@@ -55,6 +55,7 @@ const ROOT_VARIABLES: [&str; 26] = [
     "attempt.last",
     "attempt.noted",
     "again",
+    "acknowledged",
 ];
 const SUGGESTION_FIELDS: [&str; 3] = ["number", "title", "url"];
 const HELPERS: [&str; 3] = ["if", "unless", "each"];

@@ -85,6 +85,8 @@ struct Turn<'a> {
     state: ConversationState,
     /// The previous reply asked what the question is (`ConversationState::greeted`).
     greeted_before: bool,
+    /// This message opens a session: nothing was said to the customer before it.
+    new_session: bool,
     /// What the previous reply answered (`ConversationState::topic`).
     topic_before: Option<String>,
     /// This message was read together with `topic_before`.
@@ -131,6 +133,7 @@ impl<'a> Turn<'a> {
                 ..previous.clone()
             },
             greeted_before: previous.greeted,
+            new_session: false,
             topic_before: previous.topic.clone(),
             followed_up: false,
             started_flow: false,
@@ -181,6 +184,7 @@ impl<'a> Turn<'a> {
     fn run(&mut self) {
         self.release_idle_human();
         let new_session = self.start_or_continue_session();
+        self.new_session = new_session;
         // Also while a person owns the conversation: the decision (and the follow-up event
         // the helpdesk gets) names the customer's language, not the default.
         self.choose_locale();
@@ -1226,11 +1230,22 @@ impl<'a> Turn<'a> {
             self.miss_without_match();
             return;
         }
+        // "ok", "got it" after a reply takes note of it, and is answered like thanks (the
+        // template gets `acknowledged`); before anything was said, or when the reply asked
+        // something ("did you mean…?", "what is your question?"), it says nothing.
+        let acknowledges = kind == locale::SmallTalk::Acknowledgement
+            && !self.new_session
+            && !self.greeted_before
+            && self.state.offered.is_empty();
+        if acknowledges {
+            self.extra.insert("acknowledged", json!(true));
+        }
         let names: &[&str] = match kind {
             locale::SmallTalk::Thanks => &["thanks"],
+            locale::SmallTalk::Acknowledgement if acknowledges => &["thanks"],
             locale::SmallTalk::Goodbye => &["goodbye", "thanks"],
             locale::SmallTalk::Greeting => &["greeting"],
-            locale::SmallTalk::Filler => &[],
+            locale::SmallTalk::Acknowledgement | locale::SmallTalk::Filler => &[],
         };
         match names.iter().find_map(|name| self.content.flows.index(name)) {
             Some(flow) => {
