@@ -729,6 +729,7 @@ impl<'a> Turn<'a> {
             Condition::Channel(channels) => channels
                 .iter()
                 .any(|c| c.eq_ignore_ascii_case(&self.inbound.channel)),
+            Condition::Answered(answered) => self.topic_before.is_some() == *answered,
             Condition::Locale(locales) => locales.iter().any(|l| {
                 l.eq_ignore_ascii_case(self.locale.as_str())
                     || l.eq_ignore_ascii_case(self.locale.language_code())

@@ -140,6 +140,8 @@ pub enum Condition {
     SlotPresent(String, bool),
     Channel(Vec<String>),
     Locale(Vec<String>),
+    /// The reply before this message answered with an article (`true`), or did not.
+    Answered(bool),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -703,6 +705,7 @@ fn compile_condition(
             equals: None,
             one_of: None,
             present: None,
+            answered: None,
         } => {
             queue_ref(&queue, "open", set);
             Condition::Open(queue)
@@ -716,6 +719,7 @@ fn compile_condition(
             equals: None,
             one_of: None,
             present: None,
+            answered: None,
         } => {
             queue_ref(&queue, "closed", set);
             Condition::Closed(queue)
@@ -726,6 +730,7 @@ fn compile_condition(
             closed: None,
             channel: None,
             locale: None,
+            answered: None,
             equals,
             one_of,
             present,
@@ -757,6 +762,7 @@ fn compile_condition(
             equals: None,
             one_of: None,
             present: None,
+            answered: None,
         } => Condition::Channel(channels.into_vec()),
         ConditionSpec {
             locale: Some(locales),
@@ -767,9 +773,21 @@ fn compile_condition(
             equals: None,
             one_of: None,
             present: None,
+            answered: None,
         } => Condition::Locale(locales.into_vec()),
+        ConditionSpec {
+            answered: Some(answered),
+            open: None,
+            closed: None,
+            slot: None,
+            channel: None,
+            locale: None,
+            equals: None,
+            one_of: None,
+            present: None,
+        } => Condition::Answered(answered),
         _ => {
-            error(&format!("{path}.when"), "a condition is one of: open, closed, slot (with equals, one_of or present), channel, locale".into());
+            error(&format!("{path}.when"), "a condition is one of: open, closed, slot (with equals, one_of or present), channel, locale, answered".into());
             return None;
         }
     };

@@ -111,6 +111,8 @@ pub struct ConditionSpec {
     pub present: Option<bool>,
     pub channel: Option<OneOrMany>,
     pub locale: Option<OneOrMany>,
+    /// Whether the reply before this message answered with a help-center article.
+    pub answered: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
