@@ -1130,16 +1130,16 @@ impl<'a> Turn<'a> {
             readings.push(undated);
         }
         let sentences = locale::sentences(&undated);
-        let whole: &str = &undated;
+        // A message of one sentence was searched whole: only its clauses are new readings
+        // (`clauses` gives the sentence itself first).
+        let skip = usize::from(sentences.len() == 1);
         readings.extend(
             sentences
                 .into_iter()
-                .flat_map(locale::clauses)
+                .flat_map(|sentence| locale::clauses(sentence).into_iter().skip(skip))
                 .map(locale::question_part)
                 .filter(|part| {
-                    part.len() != whole.len()
-                        && part.split_whitespace().nth(2).is_some()
-                        && !locale::is_small_talk(part)
+                    part.split_whitespace().nth(2).is_some() && !locale::is_small_talk(part)
                 })
                 .take(MAX_SENTENCE_READINGS),
         );
