@@ -687,6 +687,25 @@ fn compile_condition(
     positions: &Positions,
     error: &mut dyn FnMut(&str, String),
 ) -> Option<Condition> {
+    let kinds = [
+        when.open.is_some(),
+        when.closed.is_some(),
+        when.slot.is_some(),
+        when.channel.is_some(),
+        when.locale.is_some(),
+        when.answered.is_some(),
+    ];
+    let slot_tests = [
+        when.equals.is_some(),
+        when.one_of.is_some(),
+        when.present.is_some(),
+    ];
+    if kinds.iter().filter(|&&kind| kind).count() != 1
+        || (when.slot.is_none() && slot_tests.contains(&true))
+    {
+        error(&format!("{path}.when"), "a condition is one of: open, closed, slot (with equals, one_of or present), channel, locale, answered".into());
+        return None;
+    }
     let when = when.clone();
     let queue_ref = |name: &str, key: &str, set: &mut FlowSet| {
         set.queues.push(Reference {
@@ -695,101 +714,36 @@ fn compile_condition(
             name: name.to_string(),
         });
     };
-    let condition = match when {
-        ConditionSpec {
-            open: Some(queue),
-            closed: None,
-            slot: None,
-            channel: None,
-            locale: None,
-            equals: None,
-            one_of: None,
-            present: None,
-            answered: None,
-        } => {
-            queue_ref(&queue, "open", set);
-            Condition::Open(queue)
-        }
-        ConditionSpec {
-            closed: Some(queue),
-            open: None,
-            slot: None,
-            channel: None,
-            locale: None,
-            equals: None,
-            one_of: None,
-            present: None,
-            answered: None,
-        } => {
-            queue_ref(&queue, "closed", set);
-            Condition::Closed(queue)
-        }
-        ConditionSpec {
-            slot: Some(slot),
-            open: None,
-            closed: None,
-            channel: None,
-            locale: None,
-            answered: None,
-            equals,
-            one_of,
-            present,
-        } => {
-            set.slot_refs.push(Reference {
-                file: file.to_path_buf(),
-                position: positions.at(&format!("{path}.when.slot")),
-                name: slot.clone(),
-            });
-            match (equals, one_of, present) {
-                (Some(value), None, None) => Condition::SlotEquals(slot, value),
-                (None, Some(values), None) => Condition::SlotOneOf(slot, values),
-                (None, None, Some(present)) => Condition::SlotPresent(slot, present),
-                _ => {
-                    error(
-                        &format!("{path}.when"),
-                        "a slot condition has one of `equals`, `one_of`, `present`".into(),
-                    );
-                    return None;
-                }
+    let condition = if let Some(queue) = when.open {
+        queue_ref(&queue, "open", set);
+        Condition::Open(queue)
+    } else if let Some(queue) = when.closed {
+        queue_ref(&queue, "closed", set);
+        Condition::Closed(queue)
+    } else if let Some(slot) = when.slot {
+        set.slot_refs.push(Reference {
+            file: file.to_path_buf(),
+            position: positions.at(&format!("{path}.when.slot")),
+            name: slot.clone(),
+        });
+        match (when.equals, when.one_of, when.present) {
+            (Some(value), None, None) => Condition::SlotEquals(slot, value),
+            (None, Some(values), None) => Condition::SlotOneOf(slot, values),
+            (None, None, Some(present)) => Condition::SlotPresent(slot, present),
+            _ => {
+                error(
+                    &format!("{path}.when"),
+                    "a slot condition has one of `equals`, `one_of`, `present`".into(),
+                );
+                return None;
             }
         }
-        ConditionSpec {
-            channel: Some(channels),
-            open: None,
-            closed: None,
-            slot: None,
-            locale: None,
-            equals: None,
-            one_of: None,
-            present: None,
-            answered: None,
-        } => Condition::Channel(channels.into_vec()),
-        ConditionSpec {
-            locale: Some(locales),
-            open: None,
-            closed: None,
-            slot: None,
-            channel: None,
-            equals: None,
-            one_of: None,
-            present: None,
-            answered: None,
-        } => Condition::Locale(locales.into_vec()),
-        ConditionSpec {
-            answered: Some(answered),
-            open: None,
-            closed: None,
-            slot: None,
-            channel: None,
-            locale: None,
-            equals: None,
-            one_of: None,
-            present: None,
-        } => Condition::Answered(answered),
-        _ => {
-            error(&format!("{path}.when"), "a condition is one of: open, closed, slot (with equals, one_of or present), channel, locale, answered".into());
-            return None;
-        }
+    } else if let Some(channels) = when.channel {
+        Condition::Channel(channels.into_vec())
+    } else if let Some(locales) = when.locale {
+        Condition::Locale(locales.into_vec())
+    } else {
+        Condition::Answered(when.answered == Some(true))
     };
     Some(condition)
 }
