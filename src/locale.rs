@@ -1076,6 +1076,15 @@ static SQUEEZED_SMALL_TALK: std::sync::LazyLock<std::collections::HashMap<String
         map
     });
 
+/// The small-talk word that a word drawn out stands for ("holaa" → "hola", "merciii" →
+/// "merci"); only a word with a letter twice in a row can be one.
+fn drawn_out_small_talk(word: &str) -> Option<&'static str> {
+    if !word.as_bytes().windows(2).any(|pair| pair[0] == pair[1]) {
+        return None;
+    }
+    SQUEEZED_SMALL_TALK.get(squeeze(word).as_str()).copied()
+}
+
 /// What a message made only of small talk says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SmallTalk {
@@ -1172,8 +1181,8 @@ pub fn small_talk(text: &str) -> Option<SmallTalk> {
                 continue;
             }
             // A word drawn out is the word ("holaa", "hiii", "merciii", "doeiii").
-            if let Some(drawn_out) = SQUEEZED_SMALL_TALK.get(squeeze(word).as_str()) {
-                words.push(drawn_out.to_string());
+            if let Some(listed) = drawn_out_small_talk(word) {
+                words.push(listed.to_string());
                 continue;
             }
             // Chat shorthand for small talk is small talk ("ty", "merci bcp").
@@ -1274,21 +1283,14 @@ fn word_language(
 ) -> Option<Language> {
     let folded = crate::text::fold(text);
     let mut found = folded.split(' ').filter_map(|word| {
-        // Drawn out: "holaa", "hallooo" (only a word with a letter twice in a row is).
-        let drawn_out = word.as_bytes().windows(2).any(|pair| pair[0] == pair[1]);
-        let squeezed = if drawn_out {
-            squeeze(word)
-        } else {
-            String::new()
+        let listed_as = |word: &str| {
+            lists
+                .iter()
+                .find(|(language, list)| candidates.contains(language) && list.contains(&word))
+                .map(|(language, _)| *language)
         };
-        let in_list = |list: &[&str]| {
-            list.contains(&word)
-                || (drawn_out && list.iter().any(|listed| squeeze(listed) == squeezed))
-        };
-        lists
-            .iter()
-            .find(|(language, list)| candidates.contains(language) && in_list(list))
-            .map(|(language, _)| *language)
+        // Drawn out: "holaa", "hallooo".
+        listed_as(word).or_else(|| listed_as(drawn_out_small_talk(word)?))
     });
     let first = found.next()?;
     found.all(|other| other == first).then_some(first)

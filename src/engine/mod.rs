@@ -183,8 +183,7 @@ impl<'a> Turn<'a> {
 
     fn run(&mut self) {
         self.release_idle_human();
-        let new_session = self.start_or_continue_session();
-        self.new_session = new_session;
+        self.new_session = self.start_or_continue_session();
         // Also while a person owns the conversation: the decision (and the follow-up event
         // the helpdesk gets) names the customer's language, not the default.
         self.choose_locale();
@@ -209,7 +208,7 @@ impl<'a> Turn<'a> {
         if let Some(corrected) = &self.corrected {
             tracing::debug!(%corrected, "misspellings corrected");
         }
-        if new_session {
+        if self.new_session {
             self.run_passive_flow("first_contact", ReplyKind::Autoresponse);
             // The autoresponse already says when the default queue opens: not again this turn.
             let (open_now, next_open_at) = self.queue_open(&self.content.settings.default_queue);
