@@ -140,6 +140,8 @@ pub struct FileResult {
     pub name: String,
     /// One line per failed expectation (`file:line:column: message`).
     pub failures: Vec<Diagnostic>,
+    /// What the bot said and did at each turn, for `firstline test --transcript`.
+    pub transcript: String,
 }
 
 /// Every `*.yaml` file under the given paths (files or folders), sorted.
@@ -173,6 +175,7 @@ pub fn run_file(content: &Content, file: &Path) -> FileResult {
         file: file.to_path_buf(),
         name: file.display().to_string(),
         failures: vec![Diagnostic::at(file, position, message)],
+        transcript: String::new(),
     };
     let text = match std::fs::read_to_string(file) {
         Ok(text) => text,
@@ -185,6 +188,7 @@ pub fn run_file(content: &Content, file: &Path) -> FileResult {
                 file: file.to_path_buf(),
                 name: file.display().to_string(),
                 failures: vec![diagnostic],
+                transcript: String::new(),
             }
         }
     };
@@ -205,6 +209,7 @@ pub fn run_file(content: &Content, file: &Path) -> FileResult {
     };
     let mut state = ConversationState::default();
     let mut failures = Vec::new();
+    let mut transcript = String::new();
     for (index, turn) in spec.turns.iter().enumerate() {
         let base = format!("turns.{index}");
         if let Some(wait) = &turn.wait {
@@ -236,6 +241,7 @@ pub fn run_file(content: &Content, file: &Path) -> FileResult {
             customer: customer.clone(),
         };
         let decision = engine::decide(content, &state, &inbound, now);
+        describe_turn(&mut transcript, index, turn, &decision);
         let delivery = match (&turn.delivery, &decision.handoff) {
             (Some(spec), Some(_)) => match delivery_outcome(spec, now) {
                 Ok(outcome) => Some(outcome),
@@ -290,7 +296,73 @@ pub fn run_file(content: &Content, file: &Path) -> FileResult {
         file: file.to_path_buf(),
         name: spec.name,
         failures,
+        transcript,
     }
+}
+
+/// One turn of the transcript: what the customer said, what the bot did, and its replies.
+fn describe_turn(out: &mut String, index: usize, turn: &TurnSpec, decision: &Decision) {
+    use std::fmt::Write as _;
+    let mut before = Vec::new();
+    if let Some(wait) = &turn.wait {
+        before.push(format!("after {wait}"));
+    }
+    if turn.handback {
+        before.push("after a hand-back".into());
+    }
+    let before = if before.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", before.join(", "))
+    };
+    let _ = writeln!(
+        out,
+        "{}{before}> {}",
+        index + 1,
+        turn.say.as_deref().unwrap_or_default()
+    );
+    let mut what = vec![action_name(decision)];
+    if let Some(flow) = &decision.flow {
+        what.push(format!("flow {flow}"));
+    }
+    if let Some(article) = &decision.article {
+        what.push(format!("article {}", article.id));
+    }
+    if !decision.suggestions.is_empty() {
+        let ids: Vec<_> = decision.suggestions.iter().map(|a| a.id.as_str()).collect();
+        what.push(format!("suggestions {}", ids.join(", ")));
+    }
+    if let Some(handoff) = &decision.handoff {
+        what.push(format!(
+            "queue {}, reason {}",
+            handoff.queue, handoff.reason
+        ));
+    }
+    if let Some(confidence) = decision.confidence {
+        what.push(format!("confidence {confidence:.3}"));
+    }
+    what.push(format!("locale {}", decision.locale));
+    if !decision.slots.is_empty() {
+        let slots: Vec<_> = decision
+            .slots
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        what.push(format!("slots {}", slots.join(" ")));
+    }
+    let _ = writeln!(out, "   [{}]", what.join("; "));
+    for reply in &decision.replies {
+        for line in reply.text.lines() {
+            let _ = writeln!(out, "   | {line}");
+        }
+    }
+}
+
+fn action_name(decision: &Decision) -> String {
+    serde_json::to_value(decision.action)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// Judges one delivery attempt with the worker's own retry policy (default settings).
@@ -391,10 +463,7 @@ fn check(
         .map(|r| r.text.as_str())
         .collect::<Vec<_>>()
         .join("\n");
-    let action = serde_json::to_value(decision.action)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+    let action = action_name(decision);
     let handoff = decision.handoff.as_ref();
     let mut same = |key: &str, expected: &Option<String>, actual: Option<String>| {
         if let Some(expected) = expected {

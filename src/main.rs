@@ -64,6 +64,9 @@ enum Command {
         config: PathBuf,
         /// Test files or folders.
         paths: Vec<PathBuf>,
+        /// Print what the bot says and does at every turn (expectations are optional then).
+        #[arg(long)]
+        transcript: bool,
     },
     /// Measure matching quality on labelled JSON lines ({"text", "label"}; label "oos" = hand off).
     Eval {
@@ -141,7 +144,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Test { config, paths } => {
+        Command::Test {
+            config,
+            paths,
+            transcript,
+        } => {
             let content = match Content::load(&config) {
                 Ok(content) => content,
                 Err(diagnostics) => {
@@ -172,6 +179,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (mut passed, mut failed) = (0, 0);
             for file in files {
                 let result = firstline::convtest::run_file(&content, &file);
+                if transcript {
+                    out!("== {} ({})", result.name, result.file.display());
+                    out!("{}", result.transcript);
+                }
                 if result.failures.is_empty() {
                     passed += 1;
                 } else {

@@ -115,3 +115,52 @@ fn ask_ends_quietly_when_the_reader_closes_the_pipe() {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn test_transcript_shows_what_the_bot_said_at_every_turn() {
+    let copy = ContentCopy::new();
+    // A conversation without expectations: the author wants to see the bot's side.
+    copy.write(
+        "draft/shipping.yaml",
+        "name: draft\nat: 2026-11-23T10:00:00+01:00\ncustomer: { name: Ana }\nturns:\n  - say: how much is shipping?\n  - wait: 2m\n    say: I want to talk to a person\n",
+    );
+    let config = copy.config();
+    let draft = copy.dir().join("draft");
+    let (code, stdout, stderr) = firstline(&[
+        "test",
+        "--transcript",
+        "--config",
+        config.to_str().unwrap(),
+        draft.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("== draft ("), "{stdout}");
+    assert!(stdout.contains("1> how much is shipping?"), "{stdout}");
+    assert!(
+        stdout.contains("[answered; article shipping-costs; confidence"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("| Hi Ana!"), "{stdout}");
+    assert!(
+        stdout.contains("2 (after 2m)> I want to talk to a person"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("[handed_off; flow human; queue support, reason customer_request;"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.trim_end().ends_with("1 passed, 0 failed"),
+        "{stdout}"
+    );
+
+    // Without the flag, only the outcome.
+    let (code, stdout, _) = firstline(&[
+        "test",
+        "--config",
+        config.to_str().unwrap(),
+        draft.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(stdout.trim(), "1 passed, 0 failed");
+}
