@@ -182,7 +182,7 @@ impl TriggerMatcher {
                         .filter_map(|name| {
                             captures
                                 .name(name)
-                                .map(|m| (name.to_string(), m.as_str().trim().to_string()))
+                                .map(|m| (name.to_string(), captured_value(pattern, &captures, m)))
                         })
                         .collect();
                     consider(
@@ -318,5 +318,28 @@ impl TriggerMatcher {
             slots: BTreeMap::new(),
             confidence,
         })
+    }
+}
+
+/// A named capture's slot value. Unnamed groups inside it keep what they captured, joined,
+/// as a regex validator does: `(?P<order_number>(\d{4})[ -]?(\d{4}))` fills "12345678" from
+/// "1234 5678".
+fn captured_value(
+    pattern: &regex::Regex,
+    captures: &regex::Captures<'_>,
+    named: regex::Match<'_>,
+) -> String {
+    let inner: String = pattern
+        .capture_names()
+        .zip(captures.iter())
+        .skip(1)
+        .filter_map(|(name, group)| group.filter(|_| name.is_none()))
+        .filter(|group| group.start() >= named.start() && group.end() <= named.end())
+        .map(|group| group.as_str())
+        .collect();
+    if inner.is_empty() {
+        named.as_str().trim().to_string()
+    } else {
+        inner
     }
 }
