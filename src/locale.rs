@@ -397,6 +397,10 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
     (
         Language::En,
         &[
+            "never",
+            "mind",
+            "nevermind",
+            "forget",
             "fine",
             "makes",
             "sense",
@@ -499,6 +503,12 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
     (
         Language::Es,
         &[
+            "da",
+            "igual",
+            "importa",
+            "olvidalo",
+            "dejalo",
+            "nada",
             "bien",
             "entendido",
             "entiendo",
@@ -580,18 +590,23 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
     (
         Language::Fr,
         &[
-            "tres", "compris", "marche", "ah", "oh", "utile", "maide", "ma", "bonjour", "bonsoir",
-            "salut", "coucou", "jai", "une", "question", "pouvez", "vous", "maider", "aider", "m",
-            "merci", "svp", "oui", "non", "daccord", "quelquun", "il", "y", "a", "je", "ne",
-            "sais", "pas", "aucune", "idee", "me", "souviens", "plus", "desole", "desolee",
-            "beaucoup", "au", "revoir", "besoin", "daide", "dire", "quelque", "chose", "cest",
-            "tout", "parfait", "super", "genial", "bonne", "journee", "pour", "votre", "aide",
-            "ca", "bien", "davance", "soiree", "c", "souci", "probleme", "tantot", "bientot",
+            "laisse", "tomber", "grave", "tant", "pis", "tres", "compris", "marche", "ah", "oh",
+            "utile", "maide", "ma", "bonjour", "bonsoir", "salut", "coucou", "jai", "une",
+            "question", "pouvez", "vous", "maider", "aider", "m", "merci", "svp", "oui", "non",
+            "daccord", "quelquun", "il", "y", "a", "je", "ne", "sais", "pas", "aucune", "idee",
+            "me", "souviens", "plus", "desole", "desolee", "beaucoup", "au", "revoir", "besoin",
+            "daide", "dire", "quelque", "chose", "cest", "tout", "parfait", "super", "genial",
+            "bonne", "journee", "pour", "votre", "aide", "ca", "bien", "davance", "soiree", "c",
+            "souci", "probleme", "tantot", "bientot",
         ],
     ),
     (
         Language::Nl,
         &[
+            "laat",
+            "maar",
+            "zitten",
+            "hoeft",
             "dan",
             "zo",
             "begrepen",
@@ -638,6 +653,7 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "flauw",
             "het",
             "sorry",
+            "dankje",
             "dankjewel",
             "dankuwel",
             "wel",
@@ -698,7 +714,8 @@ const GREETINGS: [(Language, &[&str]); 4] = [
 
 /// Words that thank: a message of small talk with one of them closes the conversation
 /// ("thanks, that's all", "merci beaucoup", "top, bedankt").
-const THANKS: [&str; 28] = [
+const THANKS: [&str; 29] = [
+    "dankje",
     "thanks",
     "thank",
     "thx",
@@ -731,26 +748,60 @@ const THANKS: [&str; 28] = [
 
 /// Words that take leave ("bye", "hasta luego", "au revoir", "tot ziens"): without thanks, a
 /// message of small talk with one of them says goodbye.
-const GOODBYES: [&str; 17] = [
-    "bye", "goodbye", "later", "ciao", "adios", "chao", "chau", "luego", "revoir", "journee",
-    "soiree", "tantot", "bientot", "doei", "ziens", "straks", "salukes",
+const GOODBYES: [&str; 30] = [
+    "bye",
+    "goodbye",
+    "later",
+    "ciao",
+    "adios",
+    "chao",
+    "chau",
+    "luego",
+    "revoir",
+    "journee",
+    "soiree",
+    "tantot",
+    "bientot",
+    "doei",
+    "ziens",
+    "straks",
+    "salukes",
+    // "Never mind": the customer lets the question go.
+    "mind",
+    "nevermind",
+    "forget",
+    "igual",
+    "importa",
+    "olvidalo",
+    "dejalo",
+    "tomber",
+    "grave",
+    "pis",
+    "laat",
+    "zitten",
+    "hoeft",
 ];
 
 /// Words that thank or take leave in one language only, and so tell it when nothing else
 /// does ("adiós", "doei").
 const CLOSINGS: [(Language, &[&str]); 4] = [
     (Language::En, &["thanks", "thank", "thx", "goodbye"]),
-    (Language::Es, &["gracias", "grax", "adios"]),
-    (Language::Fr, &["merci", "revoir"]),
+    (
+        Language::Es,
+        &["gracias", "grax", "adios", "olvidalo", "dejalo"],
+    ),
+    (Language::Fr, &["merci", "revoir", "tomber"]),
     (
         Language::Nl,
         &[
             "bedankt",
+            "dankje",
             "dankjewel",
             "dankuwel",
             "doei",
             "ziens",
             "salukes",
+            "laat",
         ],
     ),
 ];
@@ -1545,6 +1596,99 @@ pub fn cannot_give(text: &str) -> bool {
     CANNOT_GIVE.iter().any(says) && !NOT_AT_HAND.iter().any(says)
 }
 
+/// Phrases of a customer who goes to look for what was asked, folded ("hang on, let me
+/// check", "un momento que lo busco", "je regarde", "even kijken").
+const HOLD_ON: [&str; 66] = [
+    "hold on",
+    "hang on",
+    "wait",
+    "one moment",
+    "a moment",
+    "one sec",
+    "a sec",
+    "one second",
+    "a second",
+    "one minute",
+    "a minute",
+    "give me a",
+    "let me check",
+    "let me look",
+    "let me see",
+    "let me find",
+    "let me get",
+    "ill check",
+    "ill look",
+    "ill find",
+    "im looking",
+    "im checking",
+    "looking for it",
+    "brb",
+    "un momento",
+    "un momentito",
+    "un segundo",
+    "un segundito",
+    "un minuto",
+    "espera",
+    "espere",
+    "esperame",
+    "dejame ver",
+    "dejame mirar",
+    "dejame buscar",
+    "dejame revisar",
+    "lo busco",
+    "voy a mirar",
+    "voy a buscar",
+    "ahora miro",
+    "lo estoy buscando",
+    "un instant",
+    "un moment",
+    "une seconde",
+    "une minute",
+    "deux secondes",
+    "attendez",
+    "attends",
+    "je regarde",
+    "je cherche",
+    "je verifie",
+    "je vais regarder",
+    "je vais chercher",
+    "momentje",
+    "moment",
+    "even kijken",
+    "even zoeken",
+    "ik kijk even",
+    "ik zoek het even",
+    "ik zoek even",
+    "ik ga kijken",
+    "ik ga het opzoeken",
+    "wacht",
+    "seconde",
+    "ogenblik",
+    "ogenblikje",
+];
+
+/// Whether a short reply says the customer is going to look for what was asked ("hang on,
+/// let me check", "un momento", "je regarde", "even kijken"), or only takes note of the
+/// question ("ok", "gracias"): the question stays open, and no miss is counted.
+pub fn holding_on(text: &str) -> bool {
+    if text.contains('?') || word_count(text) > HOLD_ON_WORDS {
+        return false;
+    }
+    if matches!(
+        small_talk(text),
+        Some(SmallTalk::Acknowledgement | SmallTalk::Thanks)
+    ) {
+        return true;
+    }
+    let padded = format!(" {} ", crate::text::fold(text));
+    HOLD_ON
+        .iter()
+        .any(|phrase| padded.contains(&format!(" {phrase} ")))
+}
+
+/// The longest reply `holding_on` reads: "ok hang on let me check my email" and no more.
+const HOLD_ON_WORDS: usize = 8;
+
 /// Words that point back at what was just said, folded: a message that opens with "and" or
 /// "also", or refers to "it" or "that", follows up on the previous answer ("and to Belgium?",
 /// "how do I use it?", "et combien ça coûte ?", "¿y cuánto tarda?", "en wat kost dat?").
@@ -1640,8 +1784,9 @@ const COURTESY: [&str; 41] = [
 
 /// Chat shorthand and the words it stands for, per language: folded words, matched whole.
 /// Only shorthand that means one thing in a shop's chat ("x", "vs" and "c" do not).
-const CHAT_WORDS_EN: [(&str, &str); 42] = [
+const CHAT_WORDS_EN: [(&str, &str); 43] = [
     ("u", "you"),
+    ("nvm", "never mind"),
     ("ur", "your"),
     ("r", "are"),
     ("pls", "please"),

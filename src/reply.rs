@@ -28,7 +28,7 @@ pub const ENGINE_TEMPLATES: [&str; 8] = [
 ];
 
 /// Variables every template may use (besides `slots.<name>` and list items in `each`).
-const ROOT_VARIABLES: [&str; 27] = [
+const ROOT_VARIABLES: [&str; 29] = [
     "customer.name",
     "customer.known",
     "business.name",
@@ -54,8 +54,10 @@ const ROOT_VARIABLES: [&str; 27] = [
     "attempt.has_digits",
     "attempt.last",
     "attempt.noted",
+    "attempt.waiting",
     "again",
     "acknowledged",
+    "hours_told",
 ];
 const SUGGESTION_FIELDS: [&str; 3] = ["number", "title", "url"];
 const HELPERS: [&str; 3] = ["if", "unless", "each"];

@@ -112,6 +112,8 @@ struct Turn<'a> {
     queue: String,
     /// The message with misspelled words read as the content spells them, when any were.
     corrected: Option<String>,
+    /// The article offered first in the previous reply's "did you mean", if it had one.
+    offered_first_before: Option<String>,
 }
 
 impl<'a> Turn<'a> {
@@ -133,6 +135,7 @@ impl<'a> Turn<'a> {
                 ..previous.clone()
             },
             greeted_before: previous.greeted,
+            offered_first_before: previous.offered.first().cloned(),
             new_session: false,
             topic_before: previous.topic.clone(),
             followed_up: false,
@@ -307,7 +310,22 @@ impl<'a> Turn<'a> {
             .and_then(Locale::parse);
         let remembered = self.state.locale.as_deref().and_then(Locale::parse);
         let other_language = std::cell::Cell::new(false);
+        // Small talk's words are shared by the help centers' ("top", "super"): its own
+        // words tell its language first: a greeting, or a thanks or goodbye that only one
+        // language has ("top, bedankt!", "merci"). English thanks are typed in every
+        // language, and do not decide it.
+        let small_talk = locale::small_talk(&self.inbound.text).is_some();
         let detected = || {
+            if small_talk {
+                let own_words =
+                    locale::greeting_language(&self.inbound.text, &languages).or_else(|| {
+                        locale::closing_language(&self.inbound.text, &languages)
+                            .filter(|l| *l != Language::En)
+                    });
+                if let Some(language) = own_words {
+                    return Some(Locale::from_language(language));
+                }
+            }
             // The help center's own vocabulary and the flows' phrases know this domain's
             // words; whatlang's general statistics are the fallback for text they do not cover.
             self.content
@@ -439,6 +457,27 @@ impl<'a> Turn<'a> {
                 self.state.waiting = Some(position.clone());
                 return true;
             }
+            if locale::holding_on(answer) {
+                // "hang on, let me look", "un momento", "ok": the customer is going to look.
+                // The question stays open without counting a miss, so that a customer who
+                // takes a while is not passed to a person for it.
+                self.action = Action::Flow;
+                self.flow = Some(flow.name.clone());
+                self.extra.insert(
+                    "attempt",
+                    json!({ "has_digits": false, "last": false, "waiting": true }),
+                );
+                self.say(&ask.invalid.clone(), ReplyKind::Flow);
+                self.state.waiting = Some(position.clone());
+                return true;
+            }
+        }
+        if value.is_none() && !takes_a_value && self.answers_side_question(&ask.prompt) {
+            // "Do I pay for the return shipping?" while asked why: answered, and the
+            // question asked again, without counting a miss.
+            self.flow = Some(flow.name.clone());
+            self.state.waiting = Some(position.clone());
+            return true;
         }
         if value.is_none() && takes_a_value && self.asks_something_else() {
             // Not an answer but another question ("I want to cancel my order" while asked
@@ -562,6 +601,42 @@ impl<'a> Turn<'a> {
             let article = content.help_center.article(top.article);
             top.confidence >= article.threshold.unwrap_or(thresholds.answer)
         })
+    }
+
+    /// A question asked while a flow waits for a choice or a reason, that the help center
+    /// answers with confidence and no flow takes ("is the return free?" while asked why the
+    /// item goes back): answered with its article, followed by the waiting question's
+    /// `prompt` again. False, with nothing said, for anything else.
+    fn answers_side_question(&mut self, prompt: &str) -> bool {
+        let text = self.inbound.text.trim();
+        if !text.contains('?') || locale::is_small_talk(text) {
+            return false;
+        }
+        let content = self.content;
+        let another_flow = content
+            .triggers
+            .find(
+                &content.flows,
+                self.matching_text(),
+                self.message_language(),
+                &[Scope::Idle],
+            )
+            .is_some();
+        if another_flow {
+            return false;
+        }
+        let thresholds = content.settings.thresholds_for(&self.locale);
+        let Some(top) = self.help_center_hits(1).into_iter().next() else {
+            return false;
+        };
+        let article = content.help_center.article(top.article);
+        if top.confidence < article.threshold.unwrap_or(thresholds.answer) {
+            return false;
+        }
+        let question = locale::question_part(self.matching_text()).to_string();
+        self.answer_with(top.article, Some(top.confidence), Some(&question));
+        self.say(prompt, ReplyKind::Flow);
+        true
     }
 
     /// Runs steps from `start` until the flow asks, hands off, or ends.
@@ -895,7 +970,15 @@ impl<'a> Turn<'a> {
             // Thanks, greetings and filler with no article for them.
             self.reply_to_small_talk(kind);
         } else if top.confidence >= thresholds.suggest {
-            if self.state.misses >= 1 {
+            // After a "did you mean", the same question again (its best article is the one
+            // offered first) still unsure goes to a person; a new question gets its own
+            // suggestions, up to a third unsure reply in a row. After "I didn't
+            // understand", any unsure reply goes to a person.
+            let same_again = self
+                .offered_first_before
+                .as_deref()
+                .is_none_or(|id| id == article.id);
+            if self.state.misses >= 2 || (self.state.misses >= 1 && same_again) {
                 let queue = self.queue_for_article(top.article);
                 self.hand_off(queue.as_deref(), Priority::Normal, "repeated_miss", None);
             } else {
@@ -1307,6 +1390,15 @@ impl<'a> Turn<'a> {
         let already_told =
             next_open_at.is_some() && self.state.off_hours_notice_for == next_open_at;
         if open_now || already_told {
+            // Told earlier in the session, the customer hears when again with the hand-off;
+            // told in this very reply (the autoresponse), not twice.
+            let told_in_this_reply = already_told
+                && self
+                    .replies
+                    .iter()
+                    .any(|r| matches!(r.kind, ReplyKind::Autoresponse | ReplyKind::OffHours));
+            self.extra
+                .insert("hours_told", Value::Bool(told_in_this_reply));
             self.say(message.unwrap_or("handoff"), ReplyKind::Handoff);
         } else {
             self.run_passive_flow("off_hours", ReplyKind::OffHours);

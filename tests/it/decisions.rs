@@ -261,22 +261,40 @@ fn a_middle_confidence_question_offers_did_you_mean_and_a_number_picks_one() {
 }
 
 #[test]
-fn a_second_unclear_question_after_did_you_mean_hands_off_to_the_articles_queue() {
+fn unclear_questions_after_did_you_mean_hand_off_to_the_articles_queue() {
+    // A new subject after "did you mean" gets its own suggestions; the third unsure reply
+    // in a row, or the same question again, goes to a person.
     let decisions = converse(
         shipped(),
         &[
             (OPEN, "my account"),
             ("2026-11-23T10:01:00+01:00", "delivery"),
+            ("2026-11-23T10:02:00+01:00", "my account"),
         ],
         None,
     );
     assert_eq!(decisions[0].action, Action::Suggested);
-    assert_eq!(decisions[1].action, Action::HandedOff);
-    assert_eq!(
-        decisions[1].handoff.as_ref().unwrap().reason,
-        "repeated_miss"
+    assert_eq!(decisions[1].action, Action::Suggested);
+    assert_ne!(
+        decisions[0].suggestions[0].id,
+        decisions[1].suggestions[0].id
     );
-    assert!(!decisions[1].handoff.as_ref().unwrap().candidates.is_empty());
+    let third = &decisions[2];
+    assert_eq!(third.action, Action::HandedOff);
+    assert_eq!(third.handoff.as_ref().unwrap().reason, "repeated_miss");
+    assert!(!third.handoff.as_ref().unwrap().candidates.is_empty());
+
+    let again = converse(
+        shipped(),
+        &[
+            (OPEN, "my account"),
+            ("2026-11-23T10:01:00+01:00", "my account"),
+        ],
+        None,
+    );
+    assert_eq!(again[0].action, Action::Suggested);
+    assert_eq!(again[1].action, Action::HandedOff);
+    assert_eq!(again[1].handoff.as_ref().unwrap().reason, "repeated_miss");
 }
 
 #[test]

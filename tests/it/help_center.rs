@@ -1184,6 +1184,45 @@ fn cannot_give_is_said_for_good() {
     }
 }
 
+/// A short reply that goes to look for what was asked, or only takes note of the question,
+/// keeps the question open; a question, a value or a longer message does not.
+#[test]
+fn holding_on_is_told_from_an_answer() {
+    use firstline::locale::holding_on;
+    for holds in [
+        "hang on let me look",
+        "ok wait",
+        "one sec",
+        "give me a minute, I'll check my email",
+        "thanks",
+        "ok",
+        "un momento que lo busco",
+        "déjame mirar",
+        "gracias",
+        "un instant, je regarde",
+        "attendez",
+        "momentje",
+        "even kijken",
+        "ik zoek het even op",
+    ] {
+        assert!(holding_on(holds), "{holds:?}");
+    }
+    for not in [
+        "",
+        "12345678",
+        "wait, how long does delivery take?",
+        "I don't know",
+        "it arrived broken",
+        "hang on, I want to cancel the order I placed yesterday evening instead",
+        "no lo sé",
+        "je veux annuler",
+        "ik wil retourneren",
+        "de ogenblikken",
+    ] {
+        assert!(!holding_on(not), "{not:?}");
+    }
+}
+
 /// A follow-up opens with "and" or refers back to what was said; a new question does not.
 #[test]
 fn a_follow_up_opens_with_and_or_refers_back() {
