@@ -1474,6 +1474,32 @@ pub fn is_yes(text: &str) -> bool {
         && words.any(|w| YES.contains(&w))
 }
 
+/// Words that say "no" to a "did you mean" ("no", "none of them", "ninguna", "non, aucun",
+/// "nee, geen van allen"), folded.
+const NO: [&str; 14] = [
+    "no", "nope", "nah", "none", "neither", "ninguna", "ninguno", "non", "aucune", "aucun", "nee",
+    "geen", "niet", "nop",
+];
+/// Words that may go with a "no" ("no, none of those", "non, ce n'est pas ça", "nee, dat is
+/// het niet"). Not thanks: "no thanks" ends the question.
+const WITH_NO: [&str; 35] = [
+    "its", "it", "that", "thats", "not", "of", "them", "those", "these", "one", "sorry", "esa",
+    "ese", "eso", "es", "de", "esas", "esos", "estas", "cest", "ce", "nest", "est", "pas", "ca",
+    "ces", "celle", "la", "dat", "is", "het", "van", "allen", "die", "deze",
+];
+
+/// Whether a reply only says "no" ("no", "none of them", "ninguna", "non", "nee, dat is het
+/// niet").
+pub fn is_no(text: &str) -> bool {
+    let folded = crate::text::fold(text);
+    let mut words = folded.split(' ').filter(|w| !w.is_empty()).peekable();
+    words.peek().is_some()
+        && words
+            .clone()
+            .all(|w| NO.contains(&w) || WITH_NO.contains(&w))
+        && words.any(|w| NO.contains(&w))
+}
+
 /// Phrases that say the customer cannot give what a question asks for ("I don't have it",
 /// "no lo encuentro", "je l'ai perdu", "ik ben het kwijt"), folded. Read only as the reply
 /// to a question for a value (an order number): asking again would not bring it. Not knowing
@@ -1948,11 +1974,24 @@ pub fn expand_chat_words(language: Language, text: &str) -> Option<String> {
     })
 }
 
-/// Words that say something is wrong but not what, folded: "I have a problem with my order"
+/// Words that say something is wrong, or asked, but not what, folded: "I have a problem with my order"
 /// is about the order, and "problem" alone would choose the article with "login problems".
 /// They are left out of a search like courtesy, and a message with one of them is answered
 /// only as surely as its one other naming word allows (see `says_a_problem`).
-const PROBLEM: [&str; 11] = [
+const PROBLEM: [&str; 22] = [
+    // A question about something says as little about what: "I have a question about
+    // delivery", "tengo una duda sobre el pago", "une question sur ma commande".
+    "question",
+    "questions",
+    "pregunta",
+    "preguntas",
+    "duda",
+    "dudas",
+    "consulta",
+    "consultas",
+    "vraag",
+    "vraagje",
+    "vragen",
     "problem",
     "problems",
     "issue",
@@ -1964,6 +2003,19 @@ const PROBLEM: [&str; 11] = [
     "problemes",
     "probleem",
     "problemen",
+];
+
+/// Words that tie a question or a problem to its subject ("a question about", "una duda
+/// sobre", "une question concernant"), folded.
+const ABOUT: [&str; 8] = [
+    "about",
+    "regarding",
+    "concerning",
+    "sobre",
+    "acerca",
+    "concernant",
+    "over",
+    "betreffende",
 ];
 
 /// Words of help, folded: needing help with something says what having a problem with it
@@ -2039,6 +2091,10 @@ pub fn without_courtesy(
             || PROBLEM.contains(&word)
             || HELP.contains(&word)
             || (needs_help && NEEDING.contains(&word))
+            // "a question about my sofa": "about" goes with the question, not the sofa.
+            || (ABOUT.contains(&word)
+                && index > 0
+                && PROBLEM.contains(&folded[index - 1].as_str()))
     };
     let asks_to_know = |index: usize| {
         WANTING.contains(&folded[index].as_str())

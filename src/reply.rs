@@ -28,7 +28,7 @@ pub const ENGINE_TEMPLATES: [&str; 8] = [
 ];
 
 /// Variables every template may use (besides `slots.<name>` and list items in `each`).
-const ROOT_VARIABLES: [&str; 29] = [
+const ROOT_VARIABLES: [&str; 30] = [
     "customer.name",
     "customer.known",
     "business.name",
@@ -58,6 +58,7 @@ const ROOT_VARIABLES: [&str; 29] = [
     "again",
     "acknowledged",
     "hours_told",
+    "declined",
 ];
 const SUGGESTION_FIELDS: [&str; 3] = ["number", "title", "url"];
 const HELPERS: [&str; 3] = ["if", "unless", "each"];

@@ -820,6 +820,15 @@ impl<'a> Turn<'a> {
             return false;
         }
         let offered = std::mem::take(&mut self.state.offered);
+        if locale::is_no(&self.inbound.text) {
+            // "no" to the list: asked to say more, as the list invited. The miss of the list
+            // still counts, so an unsure reading of what follows goes to a person.
+            self.action = Action::Flow;
+            self.flow = Some("didnt_understand".to_string());
+            self.extra.insert("declined", Value::Bool(true));
+            self.run_passive_flow("didnt_understand", ReplyKind::Fallback);
+            return true;
+        }
         let yes = locale::is_yes(&self.inbound.text);
         if yes && offered.len() > 1 {
             // "yes" to several suggestions names none of them: the same list again, asking
@@ -986,6 +995,13 @@ impl<'a> Turn<'a> {
             }
         } else if self.is_vague() {
             self.miss_without_match();
+        } else if self.names_only_a_subject()
+            && top.confidence >= thresholds.suggest / 2.0
+            && self.state.misses == 0
+        {
+            // "I have a question about delivery", "problem with my sofa": the question is
+            // still to come, so the subject's articles are offered rather than a person.
+            self.suggest(thresholds.suggest);
         } else {
             self.hand_off(None, Priority::Normal, "low_confidence", None);
         }
@@ -1350,6 +1366,15 @@ impl<'a> Turn<'a> {
         self.action = Action::Flow;
         self.flow = Some("didnt_understand".to_string());
         self.run_passive_flow("didnt_understand", ReplyKind::Fallback);
+    }
+
+    /// A short message that says it has a question or a problem about one thing and not
+    /// what ("a question about paying", "probleem met mijn bank").
+    fn names_only_a_subject(&self) -> bool {
+        let text = self.matching_text();
+        locale::word_count(text) <= 2 * FOLLOW_UP_WORDS
+            && locale::says_a_problem(text)
+            && locale::naming_words(self.language, text).len() == 1
     }
 
     /// Short text whose words the help center has never seen: too vague to hand off on.

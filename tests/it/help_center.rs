@@ -1142,6 +1142,39 @@ fn a_yes_is_only_a_yes() {
     }
 }
 
+/// "No" to a "did you mean" asks for more words: the reply must only say no; "no thanks"
+/// ends the question instead, and a no with a question is the question.
+#[test]
+fn a_no_is_only_a_no() {
+    use firstline::locale::is_no;
+    for no in [
+        "no",
+        "No, none of those",
+        "nope, that's not it",
+        "ninguna",
+        "no, eso no es",
+        "non",
+        "non, ce n'est pas ça",
+        "nee",
+        "nee, dat is het niet",
+        "geen van allen",
+    ] {
+        assert!(is_no(no), "{no:?}");
+    }
+    for not in [
+        "",
+        "no thanks",
+        "nee bedankt",
+        "no, I want to return my sofa",
+        "non merci",
+        "geen idee",
+        "yes",
+        "not yet",
+    ] {
+        assert!(!is_no(not), "{not:?}");
+    }
+}
+
 /// A reply that says the customer cannot give the value asked for ends the question; one
 /// that does not know it yet, or does not have it at hand, does not.
 #[test]
