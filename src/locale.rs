@@ -397,6 +397,11 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
     (
         Language::En,
         &[
+            "nah",
+            "night",
+            "nite",
+            "goodnight",
+            "gnight",
             "never",
             "mind",
             "nevermind",
@@ -590,8 +595,8 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
     (
         Language::Fr,
         &[
-            "laisse", "tomber", "grave", "tant", "pis", "tres", "compris", "marche", "ah", "oh",
-            "utile", "maide", "ma", "bonjour", "bonsoir", "salut", "coucou", "jai", "une",
+            "nuit", "laisse", "tomber", "grave", "tant", "pis", "tres", "compris", "marche", "ah",
+            "oh", "utile", "maide", "ma", "bonjour", "bonsoir", "salut", "coucou", "jai", "une",
             "question", "pouvez", "vous", "maider", "aider", "m", "merci", "svp", "oui", "non",
             "daccord", "quelquun", "il", "y", "a", "je", "ne", "sais", "pas", "aucune", "idee",
             "me", "souviens", "plus", "desole", "desolee", "beaucoup", "au", "revoir", "besoin",
@@ -603,6 +608,9 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
     (
         Language::Nl,
         &[
+            "slaap",
+            "lekker",
+            "welterusten",
             "laat",
             "maar",
             "zitten",
@@ -748,7 +756,15 @@ const THANKS: [&str; 29] = [
 
 /// Words that take leave ("bye", "hasta luego", "au revoir", "tot ziens"): without thanks, a
 /// message of small talk with one of them says goodbye.
-const GOODBYES: [&str; 30] = [
+const GOODBYES: [&str; 37] = [
+    // Good night: "thanks. night", "bonne nuit", "slaap lekker", "welterusten".
+    "night",
+    "nite",
+    "goodnight",
+    "gnight",
+    "nuit",
+    "slaap",
+    "welterusten",
     "bye",
     "goodbye",
     "later",
@@ -802,6 +818,8 @@ const CLOSINGS: [(Language, &[&str]); 4] = [
             "ziens",
             "salukes",
             "laat",
+            "slaap",
+            "welterusten",
         ],
     ),
 ];
@@ -1700,11 +1718,17 @@ pub fn holding_on(text: &str) -> bool {
     if text.contains('?') || word_count(text) > HOLD_ON_WORDS {
         return false;
     }
-    if matches!(
+    matches!(
         small_talk(text),
         Some(SmallTalk::Acknowledgement | SmallTalk::Thanks)
-    ) {
-        return true;
+    ) || going_to_look(text)
+}
+
+/// Whether a short reply says the customer is going to look something up ("hang on, let me
+/// check", "un momento", "attendez je cherche", "even kijken").
+pub fn going_to_look(text: &str) -> bool {
+    if text.contains('?') || word_count(text) > HOLD_ON_WORDS {
+        return false;
     }
     let padded = format!(" {} ", crate::text::fold(text));
     HOLD_ON
@@ -1873,8 +1897,13 @@ const CHAT_WORDS_ES: [(&str, &str); 14] = [
     ("msj", "mensaje"),
     ("pls", "por favor"),
 ];
-const CHAT_WORDS_FR: [(&str, &str); 14] = [
+const CHAT_WORDS_FR: [(&str, &str); 19] = [
     ("stp", "s'il te plaît"),
+    ("tjrs", "toujours"),
+    ("tjs", "toujours"),
+    ("auj", "aujourd'hui"),
+    ("cmd", "commande"),
+    ("cde", "commande"),
     ("svp", "s'il vous plaît"),
     ("pr", "pour"),
     ("pk", "pourquoi"),

@@ -247,16 +247,24 @@ impl<'a> Turn<'a> {
                 .triggers
                 .find(&self.content.flows, text, self.message_language(), scopes)
         };
-        find(self.matching_text()).or_else(|| {
-            match self
-                .content
-                .help_center
-                .with_synonyms(self.language, self.matching_text())
-            {
-                Cow::Owned(read) => find(&read),
-                Cow::Borrowed(_) => None,
-            }
-        })
+        find(self.matching_text())
+            // A pattern is written against what customers type: a word the spelling step
+            // changed ("annulée" read as "annuler") still matches as typed.
+            .or_else(|| {
+                self.corrected
+                    .as_ref()
+                    .and_then(|_| find(&self.inbound.text))
+            })
+            .or_else(|| {
+                match self
+                    .content
+                    .help_center
+                    .with_synonyms(self.language, self.matching_text())
+                {
+                    Cow::Owned(read) => find(&read),
+                    Cow::Borrowed(_) => None,
+                }
+            })
     }
 
     /// A person who has not been active for `human_idle_minutes` gives the conversation back.
@@ -887,6 +895,15 @@ impl<'a> Turn<'a> {
     }
 
     fn search_help_center(&mut self) {
+        if !self.new_session && locale::going_to_look(&self.inbound.text) {
+            // "attendez je cherche" after an answer that asked for the order number: the
+            // customer is looking something up, and the conversation goes on where it was.
+            self.action = Action::Flow;
+            self.state.topic = self.topic_before.clone();
+            self.extra.insert("attempt", json!({ "waiting": true }));
+            self.say("invalid_answer", ReplyKind::Flow);
+            return;
+        }
         let settings = &self.content.settings;
         let thresholds = settings.thresholds_for(&self.locale);
         self.hits = self.help_center_hits(SUGGESTIONS.max(5));
@@ -1331,11 +1348,13 @@ impl<'a> Turn<'a> {
         }
         // "ok", "got it" after a reply takes note of it, and is answered like thanks (the
         // template gets `acknowledged`); before anything was said, or when the reply asked
-        // something ("did you mean…?", "what is your question?"), it says nothing.
+        // something ("did you mean…?", "what is your question?") or did not understand, it
+        // says nothing.
         let acknowledges = kind == locale::SmallTalk::Acknowledgement
             && !self.new_session
             && !self.greeted_before
-            && self.state.offered.is_empty();
+            && self.state.offered.is_empty()
+            && self.state.misses == 0;
         if acknowledges {
             self.extra.insert("acknowledged", json!(true));
         }
