@@ -1731,9 +1731,14 @@ pub fn going_to_look(text: &str) -> bool {
         return false;
     }
     let padded = format!(" {} ", crate::text::fold(text));
-    HOLD_ON
-        .iter()
-        .any(|phrase| padded.contains(&format!(" {phrase} ")))
+    HOLD_ON.iter().any(|phrase| contains_words(&padded, phrase))
+}
+
+/// Whether `padded` (folded, with a space at each end) holds `phrase` as whole words.
+fn contains_words(padded: &str, phrase: &str) -> bool {
+    padded
+        .match_indices(phrase)
+        .any(|(at, _)| padded[..at].ends_with(' ') && padded[at + phrase.len()..].starts_with(' '))
 }
 
 /// The longest reply `holding_on` reads: "ok hang on let me check my email" and no more.
