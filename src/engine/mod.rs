@@ -452,28 +452,23 @@ impl<'a> Turn<'a> {
                 self.fail_step(flow_index, ask.on_fail);
                 return true;
             }
-            if early.is_some() {
-                // Not this step's answer but a later one's ("it's broken" while asked for the
-                // order number): noted, and the same question again, without counting a miss.
+            // Not this step's answer but a later one's ("it's broken" while asked for the
+            // order number: `noted`), or the customer going to look ("hang on, let me look",
+            // "un momento", "ok": `waiting`): the same question again, without counting a
+            // miss, so that a customer who takes a while is not passed to a person for it.
+            let again = if early.is_some() {
+                Some("noted")
+            } else if locale::holding_on(answer) {
+                Some("waiting")
+            } else {
+                None
+            };
+            if let Some(why) = again {
                 self.action = Action::Flow;
                 self.flow = Some(flow.name.clone());
                 self.extra.insert(
                     "attempt",
-                    json!({ "has_digits": false, "last": false, "noted": true }),
-                );
-                self.say(&ask.invalid.clone(), ReplyKind::Flow);
-                self.state.waiting = Some(position.clone());
-                return true;
-            }
-            if locale::holding_on(answer) {
-                // "hang on, let me look", "un momento", "ok": the customer is going to look.
-                // The question stays open without counting a miss, so that a customer who
-                // takes a while is not passed to a person for it.
-                self.action = Action::Flow;
-                self.flow = Some(flow.name.clone());
-                self.extra.insert(
-                    "attempt",
-                    json!({ "has_digits": false, "last": false, "waiting": true }),
+                    json!({ "has_digits": false, "last": false, why: true }),
                 );
                 self.say(&ask.invalid.clone(), ReplyKind::Flow);
                 self.state.waiting = Some(position.clone());
