@@ -1483,13 +1483,16 @@ const WITH_YES: [&str; 26] = [
 
 /// Whether a reply only says "yes" ("yes please", "sí, esa", "oui c'est ça", "ja klopt").
 pub fn is_yes(text: &str) -> bool {
+    says_only(text, &YES, &WITH_YES)
+}
+
+/// Whether the text is made of `words` and `with` only, and has one of `words`.
+fn says_only(text: &str, words: &[&str], with: &[&str]) -> bool {
     let folded = crate::text::fold(text);
-    let mut words = folded.split(' ').filter(|w| !w.is_empty()).peekable();
-    words.peek().is_some()
-        && words
-            .clone()
-            .all(|w| YES.contains(&w) || WITH_YES.contains(&w))
-        && words.any(|w| YES.contains(&w))
+    let mut all = folded.split(' ').filter(|w| !w.is_empty()).peekable();
+    all.peek().is_some()
+        && all.clone().all(|w| words.contains(&w) || with.contains(&w))
+        && all.any(|w| words.contains(&w))
 }
 
 /// Words that say "no" to a "did you mean" ("no", "none of them", "ninguna", "non, aucun",
@@ -1509,13 +1512,7 @@ const WITH_NO: [&str; 35] = [
 /// Whether a reply only says "no" ("no", "none of them", "ninguna", "non", "nee, dat is het
 /// niet").
 pub fn is_no(text: &str) -> bool {
-    let folded = crate::text::fold(text);
-    let mut words = folded.split(' ').filter(|w| !w.is_empty()).peekable();
-    words.peek().is_some()
-        && words
-            .clone()
-            .all(|w| NO.contains(&w) || WITH_NO.contains(&w))
-        && words.any(|w| NO.contains(&w))
+    says_only(text, &NO, &WITH_NO)
 }
 
 /// Phrases that say the customer cannot give what a question asks for ("I don't have it",
