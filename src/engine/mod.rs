@@ -582,12 +582,14 @@ impl<'a> Turn<'a> {
     /// Whether a message that does not answer the waiting step is a question of its own:
     /// it starts another flow, or the help center answers it with confidence.
     fn asks_something_else(&self) -> bool {
+        !locale::is_small_talk(&self.inbound.text) && self.other_question().is_some()
+    }
+
+    /// What a message asks besides the waiting step: `Some(None)` when it starts another
+    /// flow, `Some(Some(hit))` when an article answers it with confidence, `None` otherwise.
+    fn other_question(&self) -> Option<Option<Hit>> {
         let content = self.content;
-        if locale::is_small_talk(&self.inbound.text) {
-            // "I don't know", "no idea": a reply to the question, not another one.
-            return false;
-        }
-        if content
+        let starts_a_flow = content
             .triggers
             .find(
                 &content.flows,
@@ -595,15 +597,19 @@ impl<'a> Turn<'a> {
                 self.message_language(),
                 &[Scope::Idle],
             )
-            .is_some()
-        {
-            return true;
+            .is_some();
+        if starts_a_flow {
+            return Some(None);
         }
         let thresholds = content.settings.thresholds_for(&self.locale);
-        self.help_center_hits(1).first().is_some_and(|top| {
-            let article = content.help_center.article(top.article);
-            top.confidence >= article.threshold.unwrap_or(thresholds.answer)
-        })
+        self.help_center_hits(1)
+            .into_iter()
+            .next()
+            .filter(|top| {
+                let article = content.help_center.article(top.article);
+                top.confidence >= article.threshold.unwrap_or(thresholds.answer)
+            })
+            .map(Some)
     }
 
     /// A question asked while a flow waits for a choice or a reason, that the help center
@@ -615,27 +621,9 @@ impl<'a> Turn<'a> {
         if !text.contains('?') || locale::is_small_talk(text) {
             return false;
         }
-        let content = self.content;
-        let another_flow = content
-            .triggers
-            .find(
-                &content.flows,
-                self.matching_text(),
-                self.message_language(),
-                &[Scope::Idle],
-            )
-            .is_some();
-        if another_flow {
-            return false;
-        }
-        let thresholds = content.settings.thresholds_for(&self.locale);
-        let Some(top) = self.help_center_hits(1).into_iter().next() else {
+        let Some(Some(top)) = self.other_question() else {
             return false;
         };
-        let article = content.help_center.article(top.article);
-        if top.confidence < article.threshold.unwrap_or(thresholds.answer) {
-            return false;
-        }
         let question = locale::question_part(self.matching_text()).to_string();
         self.answer_with(top.article, Some(top.confidence), Some(&question));
         self.say(prompt, ReplyKind::Flow);
