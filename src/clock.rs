@@ -16,8 +16,11 @@ impl Clock {
         Clock(Arc::new(now))
     }
 
+    /// Now, to the millisecond: the store keeps milliseconds, so a time the service reports
+    /// at once (a hand-off's transcript, `created_at`) reads the same as the stored one later.
     pub fn now(&self) -> jiff::Timestamp {
-        (self.0)()
+        let now = (self.0)();
+        jiff::Timestamp::from_millisecond(now.as_millisecond()).unwrap_or(now)
     }
 }
 

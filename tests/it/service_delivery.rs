@@ -242,6 +242,19 @@ async fn handoff_arrives_signed_with_the_whole_payload() {
         .map(|m| m["at"].as_str().unwrap().parse().unwrap())
         .collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    // The times the helpdesk gets are the stored ones, also for the message just handed off.
+    let (status, conversation) = app
+        .get("/v1/conversations/web/conv-signed", Some(WEB_KEY))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{conversation}");
+    let stored: Vec<&Value> = conversation["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| &m["at"])
+        .collect();
+    let sent: Vec<&Value> = transcript.iter().map(|m| &m["at"]).collect();
+    assert_eq!(sent, stored);
 
     // One delivery only: the first message handed nothing off.
     let done = wait_status(&app, "delivered", &hook.id).await;
