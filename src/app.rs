@@ -38,6 +38,11 @@ pub struct AppConfig {
     /// Requests a minute per adapter key; `None`: no limit.
     pub rate_limit_per_minute: Option<u32>,
     pub watch_content: bool,
+    /// Client connections open at once; more wait in the listen queue.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers (also the next request's, on
+    /// an idle kept-alive connection), and then its body.
+    pub header_timeout: Duration,
     /// How often the content watcher looks at file times.
     pub watch_interval: Duration,
     /// The first retry delay of a failed delivery (it doubles up to 30 minutes).
@@ -115,6 +120,8 @@ impl AppConfig {
             max_text_chars: server.max_text_chars.unwrap_or(4000).clamp(1, 16_000),
             rate_limit_per_minute,
             watch_content: server.watch_content.unwrap_or(true),
+            max_connections: server.max_connections.unwrap_or(512).clamp(1, 1_000_000),
+            header_timeout: Duration::from_secs(20),
             watch_interval: Duration::from_secs(1),
             handoff_first_backoff: SignedDuration::from_secs(5),
             clock: Clock::system(),
@@ -158,6 +165,7 @@ impl Application {
             reload_lock: tokio::sync::Mutex::new(()),
             clock: config.clock.clone(),
             limiter: config.rate_limit_per_minute.map(api::RateLimiter::new),
+            body_timeout: config.header_timeout,
         });
         Ok(Application {
             listener,
@@ -211,10 +219,14 @@ impl Application {
         });
         tracing::info!(address = %listener.local_addr()?, content = %state.service.content().version, "serving");
         let router = api::router(state.clone());
-        axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("HTTP server")?;
+        serve_http(
+            listener,
+            router,
+            config.max_connections,
+            config.header_timeout,
+            shutdown,
+        )
+        .await;
         tracing::info!("stopped accepting; stopping the delivery worker");
         let _ = stop.send(true);
         let _ = worker.await;
@@ -225,6 +237,63 @@ impl Application {
         tracing::info!("shut down cleanly");
         Ok(())
     }
+}
+
+/// Accepts HTTP/1 connections until `shutdown`, then waits for those open to finish their
+/// requests in flight (idle ones close at once). At most `max_connections` are open at a
+/// time, so that a flood of idle sockets cannot use up the file descriptors the store and
+/// the content reload need; a client that sends no complete request head within
+/// `header_timeout` is disconnected, and a slow body times out in the API (408).
+async fn serve_http(
+    listener: TcpListener,
+    router: axum::Router,
+    max_connections: usize,
+    header_timeout: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(max_connections));
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
+        let socket = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((socket, _)) => socket,
+                Err(error) => {
+                    // Out of file descriptors, or a connection reset before it was
+                    // accepted: wait a moment rather than spin.
+                    tracing::warn!(%error, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = socket.set_nodelay(true);
+        let connection = builder.serve_connection(
+            TokioIo::new(socket),
+            TowerToHyperService::new(router.clone()),
+        );
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 /// Polls the content files' sizes and modification times; on a change, reloads (a refused

@@ -62,6 +62,8 @@ pub struct ServerSpec {
     /// Requests a minute each adapter key may make (default: no limit);
     /// `FIRSTLINE_RATE_LIMIT_PER_MINUTE` overrides.
     pub rate_limit_per_minute: Option<u32>,
+    /// The most client connections open at once (default 512); more wait to be accepted.
+    pub max_connections: Option<usize>,
 }
 
 fn default_session_idle() -> u32 {

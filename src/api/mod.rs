@@ -127,6 +127,8 @@ pub struct AppState {
     pub clock: crate::app::Clock,
     /// Per-adapter request limit, if configured.
     pub limiter: Option<RateLimiter>,
+    /// How long a request body may take to arrive once its headers have (408 after).
+    pub body_timeout: std::time::Duration,
 }
 
 /// A limit on each adapter key's requests (per channel; the admin key is not limited): a
@@ -274,14 +276,28 @@ impl axum::extract::FromRequestParts<Arc<AppState>> for Authenticated {
 /// JSON body extractor whose rejections use the API's error shape.
 pub struct ApiJson<T>(pub T);
 
-impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<T> {
+impl<T: serde::de::DeserializeOwned> FromRequest<Arc<AppState>> for ApiJson<T> {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        Json::<T>::from_request(request, state)
-            .await
-            .map(|Json(value)| ApiJson(value))
-            .map_err(ApiError::from)
+    async fn from_request(
+        request: Request,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        // A client that sends its body slowly, or never finishes it, would hold a task and
+        // a connection for as long as it likes.
+        let limit = state.body_timeout;
+        match tokio::time::timeout(limit, Json::<T>::from_request(request, state)).await {
+            Ok(read) => read
+                .map(|Json(value)| ApiJson(value))
+                .map_err(ApiError::from),
+            Err(_) => Err(ApiError::new(
+                Code::RequestTimeout,
+                format!(
+                    "the request body did not arrive within {} ms",
+                    limit.as_millis()
+                ),
+            )),
+        }
     }
 }
 

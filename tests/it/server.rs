@@ -74,6 +74,8 @@ pub struct Options {
     pub rate_limit_per_minute: Option<u32>,
     /// The store to use instead of a SQLite file in the app's store folder.
     pub store_url: Option<String>,
+    pub max_connections: usize,
+    pub header_timeout: Duration,
 }
 
 impl Options {
@@ -98,6 +100,8 @@ impl Default for Options {
             watch: false,
             rate_limit_per_minute: None,
             store_url: None,
+            max_connections: 512,
+            header_timeout: Duration::from_secs(20),
         }
     }
 }
@@ -148,6 +152,8 @@ impl TestApp {
             max_text_chars: 4000,
             rate_limit_per_minute: options.rate_limit_per_minute,
             watch_content: options.watch,
+            max_connections: options.max_connections,
+            header_timeout: options.header_timeout,
             watch_interval: Duration::from_millis(100),
             handoff_first_backoff: options.first_backoff,
             clock: clock.clock(),

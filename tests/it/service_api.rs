@@ -925,3 +925,117 @@ async fn a_corrupt_stored_state_fails_its_own_conversation_only_with_a_clear_err
     assert_eq!(status, 200);
     app.stop().await;
 }
+
+/// Reads what the server sends until it closes the connection (or `within` passes: then
+/// `None`, the connection still open).
+async fn read_until_closed(socket: &mut tokio::net::TcpStream, within: Duration) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut received = Vec::new();
+    let read = tokio::time::timeout(within, async {
+        let mut buffer = [0u8; 4096];
+        loop {
+            match socket.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => received.extend_from_slice(&buffer[..n]),
+            }
+        }
+    })
+    .await;
+    read.ok()
+        .map(|()| String::from_utf8_lossy(&received).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_and_slow_clients_are_disconnected_and_the_others_served() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::spawn(Options {
+        header_timeout: Duration::from_millis(300),
+        ..Options::default()
+    })
+    .await;
+    let address = app.base.trim_start_matches("http://").to_string();
+
+    // Connected, and silent.
+    let mut silent = tokio::net::TcpStream::connect(&address).await.unwrap();
+    // Half a request head.
+    let mut half_head = tokio::net::TcpStream::connect(&address).await.unwrap();
+    half_head
+        .write_all(b"POST /v1/messages HTTP/1.1\r\nHost: firstline\r\n")
+        .await
+        .unwrap();
+    // A whole head, and a body that stops after a few bytes.
+    let mut slow_body = tokio::net::TcpStream::connect(&address).await.unwrap();
+    slow_body
+        .write_all(
+            format!(
+                "POST /v1/messages HTTP/1.1\r\nHost: firstline\r\nAuthorization: Bearer {WEB_KEY}\r\n\
+                 Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{{\"channel\":"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+
+    // Meanwhile, others are answered.
+    let (status, body) = app
+        .post(
+            "/v1/messages",
+            Some(WEB_KEY),
+            &message("c-busy", "m-1", "How much does shipping cost?"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let within = Duration::from_secs(20);
+    assert_eq!(
+        read_until_closed(&mut silent, within).await.as_deref(),
+        Some(""),
+        "a silent client is disconnected"
+    );
+    let said = read_until_closed(&mut half_head, within).await;
+    assert!(
+        said.is_some(),
+        "a client that never finishes its head is disconnected"
+    );
+    let said = read_until_closed(&mut slow_body, within)
+        .await
+        .expect("a client that never finishes its body is disconnected");
+    assert!(said.starts_with("HTTP/1.1 408"), "{said}");
+    let json = &said[said.find("\r\n\r\n").expect("a head and a body") + 4..];
+    let error: Value = serde_json::from_str(json).expect("the API's error shape");
+    assert_eq!(error["error"]["code"], "request_timeout", "{error}");
+
+    // Nothing of the unfinished message was stored.
+    let (status, _) = app.get("/v1/conversations/web/c-slow", Some(WEB_KEY)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_over_the_limit_wait_for_a_free_one() {
+    let app = TestApp::spawn(Options {
+        max_connections: 2,
+        ..Options::default()
+    })
+    .await;
+    let address = app.base.trim_start_matches("http://").to_string();
+    let first = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let _second = tokio::net::TcpStream::connect(&address).await.unwrap();
+
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let url = format!("{}/healthz", app.base);
+    let waiting = tokio::spawn(async move { client.get(url).send().await.map(|r| r.status()) });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !waiting.is_finished(),
+        "a third connection is not served while two are open"
+    );
+    drop(first);
+    let status = tokio::time::timeout(Duration::from_secs(20), waiting)
+        .await
+        .expect("served once a connection closes")
+        .unwrap()
+        .expect("a response");
+    assert_eq!(status.as_u16(), 200);
+    app.stop().await;
+}
