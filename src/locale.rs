@@ -595,14 +595,14 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
     (
         Language::Fr,
         &[
-            "nuit", "laisse", "tomber", "grave", "tant", "pis", "tres", "compris", "marche", "ah",
-            "oh", "utile", "maide", "ma", "bonjour", "bonsoir", "salut", "coucou", "jai", "une",
-            "question", "pouvez", "vous", "maider", "aider", "m", "merci", "svp", "oui", "non",
-            "daccord", "quelquun", "il", "y", "a", "je", "ne", "sais", "pas", "aucune", "idee",
-            "me", "souviens", "plus", "desole", "desolee", "beaucoup", "au", "revoir", "besoin",
-            "daide", "dire", "quelque", "chose", "cest", "tout", "parfait", "super", "genial",
-            "bonne", "journee", "pour", "votre", "aide", "ca", "bien", "davance", "soiree", "c",
-            "souci", "probleme", "tantot", "bientot",
+            "ben", "bah", "nuit", "laisse", "tomber", "grave", "tant", "pis", "tres", "compris",
+            "marche", "ah", "oh", "utile", "maide", "ma", "bonjour", "bonsoir", "salut", "coucou",
+            "jai", "une", "question", "pouvez", "vous", "maider", "aider", "m", "merci", "svp",
+            "oui", "non", "daccord", "quelquun", "il", "y", "a", "je", "ne", "sais", "pas",
+            "aucune", "idee", "me", "souviens", "plus", "desole", "desolee", "beaucoup", "au",
+            "revoir", "besoin", "daide", "dire", "quelque", "chose", "cest", "tout", "parfait",
+            "super", "genial", "bonne", "journee", "pour", "votre", "aide", "ca", "bien",
+            "davance", "soiree", "c", "souci", "probleme", "tantot", "bientot",
         ],
     ),
     (
@@ -1236,6 +1236,9 @@ pub fn is_small_talk(text: &str) -> bool {
 /// What the text says when it is made only of small-talk words; `None` when it says anything
 /// else.
 pub fn small_talk(text: &str) -> Option<SmallTalk> {
+    if says_resolved_with_thanks(text) {
+        return Some(SmallTalk::Thanks);
+    }
     // Folded a piece at a time, so that a question stops at its first word that is not
     // small talk: every message asks this, and most say something else.
     let mut words: Vec<String> = Vec::new();
@@ -1272,7 +1275,12 @@ pub fn small_talk(text: &str) -> Option<SmallTalk> {
             words.extend(long_words);
         }
     }
-    if words.is_empty() {
+    // "ça marche pas" is made of words of small talk ("ça marche", "pas de souci"), and
+    // says that something does not work.
+    if words.is_empty()
+        || (words.iter().any(|word| RESOLVED.contains(&word.as_str()))
+            && words.iter().any(|word| NEGATIONS.contains(&word.as_str())))
+    {
         return None;
     }
     // A request for help or a question without its subject ("I need help", "tengo una
@@ -1731,6 +1739,211 @@ pub fn going_to_look(text: &str) -> bool {
     HOLD_ON.iter().any(|phrase| contains_words(&padded, phrase))
 }
 
+/// Thanks with word that the matter is settled ("it works now, thanks", "c'est réglé avec
+/// votre collègue, merci", "ok is opgelost, bedankt"): thanks, however the rest is worded.
+/// Not with a negation ("thanks but it still doesn't work") nor with a question.
+fn says_resolved_with_thanks(text: &str) -> bool {
+    if text.contains('?') || word_count(text) > RESOLVED_WORDS {
+        return false;
+    }
+    let folded = crate::text::fold(text);
+    let words: Vec<&str> = folded.split(' ').collect();
+    words.iter().any(|word| THANKS.contains(word))
+        && words.iter().any(|word| RESOLVED.contains(word))
+        && !words.iter().any(|word| NEGATIONS.contains(word))
+}
+
+/// The longest message `says_resolved_with_thanks` reads.
+const RESOLVED_WORDS: usize = 12;
+
+/// Words that say a matter is settled, folded.
+const RESOLVED: &[&str] = &[
+    "solved",
+    "sorted",
+    "resolved",
+    "fixed",
+    "works",
+    "worked",
+    "working",
+    "done",
+    "resuelto",
+    "resuelta",
+    "solucionado",
+    "solucionada",
+    "arreglado",
+    "arreglada",
+    "funciona",
+    "funciono",
+    "regle",
+    "reglee",
+    "resolu",
+    "resolue",
+    "marche",
+    "fonctionne",
+    "bon",
+    "opgelost",
+    "gelukt",
+    "werkt",
+    "gefixt",
+    "geregeld",
+];
+
+/// Words that turn a statement around, folded.
+const NEGATIONS: &[&str] = &[
+    "not", "no", "dont", "doesnt", "didnt", "isnt", "still", "but", "yet", "never", "nada",
+    "sigue", "todavia", "aun", "pero", "pas", "toujours", "mais", "jamais", "niet", "nog", "maar",
+    "geen", "nooit",
+];
+
+/// Whether a message asks a question: it has a question mark, or opens with a word that
+/// opens questions ("is this a bot", "como pago", "combien ca coute", "hoe lang duurt het").
+pub fn asks_a_question(text: &str) -> bool {
+    if text.contains('?') || text.contains('¿') {
+        return true;
+    }
+    let folded = crate::text::fold(text);
+    folded
+        .split(' ')
+        .next()
+        .is_some_and(|first| QUESTION_OPENERS.contains(&first))
+}
+
+/// Words that open a question, folded.
+const QUESTION_OPENERS: &[&str] = &[
+    // en
+    "is", "are", "am", "do", "does", "did", "can", "could", "how", "what", "whats", "where",
+    "wheres", "when", "why", "who", "which", "will", "would", "should", "have", "has", "any",
+    // es
+    "como", "cuando", "donde", "que", "cual", "cuanto", "cuanta", "cuantos", "cuantas", "puedo",
+    "puede", "podeis", "pueden", "hay", "tienen", "teneis", "tienes", "es", "son", "por",
+    // fr
+    "est", "estce", "comment", "quand", "ou", "quel", "quelle", "quels", "quelles", "combien",
+    "pourquoi", "puis", "pouvez", "peut", "peux", "avez", "vous", "cest", // nl
+    "zijn", "kan", "kunnen", "hoe", "wat", "waar", "wanneer", "waarom", "welke", "hebben", "heb",
+    "hebt", "mag", "moet", "wordt", "doen", "kun", "krijg",
+];
+
+/// Whether a short message right after an answer says that the answer did not help ("still
+/// doesn't work", "no me sirve", "ça marche toujours pas", "daar heb ik niks aan").
+pub fn says_not_helped(text: &str) -> bool {
+    if word_count(text) > NOT_HELPED_WORDS {
+        return false;
+    }
+    let padded = format!(" {} ", crate::text::fold(text));
+    NOT_HELPED
+        .iter()
+        .any(|phrase| contains_words(&padded, phrase))
+}
+
+/// The longest message `says_not_helped` reads: longer ones say more, and are searched.
+const NOT_HELPED_WORDS: usize = 10;
+
+/// Phrases that say an answer did not help, folded (apostrophes dropped: "doesn't" is
+/// "doesnt").
+const NOT_HELPED: &[&str] = &[
+    // en
+    "still doesnt work",
+    "still does not work",
+    "still not working",
+    "still isnt working",
+    "still wont work",
+    "still the same",
+    "still the same problem",
+    "doesnt help",
+    "didnt help",
+    "did not help",
+    "does not help",
+    "not helpful",
+    "not what i asked",
+    "not what i meant",
+    "doesnt answer my question",
+    "didnt answer my question",
+    "that doesnt answer",
+    "i already did that",
+    "i already tried that",
+    "already tried that",
+    "tried that already",
+    "i did that already",
+    "did all that",
+    "tried all that",
+    "useless",
+    "it doesnt work",
+    "that doesnt work",
+    "it didnt work",
+    "that didnt work",
+    // es
+    "sigue sin funcionar",
+    "sigue igual",
+    "sigue sin ir",
+    "no me sirve",
+    "no me ha servido",
+    "no me sirvio",
+    "no me ayuda",
+    "no me ha ayudado",
+    "no es lo que pregunte",
+    "no es lo que he preguntado",
+    "no responde a mi pregunta",
+    "ya lo hice",
+    "ya lo he hecho",
+    "ya lo he probado",
+    "ya lo probe",
+    "ya lo intente",
+    "no sirve de nada",
+    "no sirve para nada",
+    "todavia no funciona",
+    "aun no funciona",
+    "sigue dando error",
+    // fr
+    "ca ne marche toujours pas",
+    "ca marche toujours pas",
+    "ca marche pas",
+    "ca ne marche pas",
+    "ca fonctionne pas",
+    "ca ne fonctionne pas",
+    "ne fonctionne toujours pas",
+    "fonctionne toujours pas",
+    "ca ne maide pas",
+    "ca maide pas",
+    "ca ne ma pas aide",
+    "ca ma pas aide",
+    "pas ce que jai demande",
+    "cest pas ma question",
+    "ce nest pas ma question",
+    "jai deja fait ca",
+    "deja fait",
+    "deja essaye",
+    "jai deja essaye",
+    "ca ne repond pas",
+    "repond pas a ma question",
+    "toujours le meme probleme",
+    "sert a rien",
+    "ca sert a rien",
+    // nl
+    "werkt nog steeds niet",
+    "werkt nog altijd niet",
+    "het werkt niet",
+    "dat werkt niet",
+    "het lukt niet",
+    "dat lukt niet",
+    "werkt nog niet",
+    "lukt nog steeds niet",
+    "lukt nog altijd niet",
+    "helpt niet",
+    "helpt me niet",
+    "hielp niet",
+    "heeft niet geholpen",
+    "heb ik niks aan",
+    "heb ik niets aan",
+    "niet wat ik vroeg",
+    "geen antwoord op mijn vraag",
+    "heb ik al gedaan",
+    "al gedaan",
+    "al geprobeerd",
+    "heb ik al geprobeerd",
+    "nog steeds hetzelfde",
+    "nog steeds hetzelfde probleem",
+];
+
 /// Whether `padded` (folded, with a space at each end) holds `phrase` as whole words.
 fn contains_words(padded: &str, phrase: &str) -> bool {
     padded
@@ -1751,6 +1964,19 @@ const FOLLOW_UP_REFERENCES: [&str; 27] = [
     "it", "that", "this", "those", "them", "there", "eso", "esto", "ello", "lo", "la", "los",
     "las", "ahi", "alli", "ca", "cela", "ceci", "celui", "celle", "y", "dat", "dit", "die", "hem",
     "daar", "ervan",
+];
+
+/// Whether a message points back at what was just said with a pronoun that can only mean it
+/// ("how much does that cost?", "¿cuánto cuesta eso?", "ça coûte combien ?", "wat kost
+/// dat?"), not only with "and" or a word that often means something else ("la", "y", "die").
+pub fn refers_back(text: &str) -> bool {
+    crate::text::fold(text)
+        .split(' ')
+        .any(|word| STRONG_REFERENCES.contains(&word))
+}
+
+const STRONG_REFERENCES: [&str; 12] = [
+    "it", "that", "this", "eso", "esto", "ello", "ca", "cela", "ceci", "dat", "dit", "ervan",
 ];
 
 /// Whether a message reads as a follow-up of the previous answer: it opens with a word such

@@ -89,6 +89,8 @@ struct Turn<'a> {
     new_session: bool,
     /// What the previous reply answered (`ConversationState::topic`).
     topic_before: Option<String>,
+    /// The passage the previous answer added (`ConversationState::topic_detail`).
+    topic_detail_before: Option<String>,
     /// This message was read together with `topic_before`.
     followed_up: bool,
     /// This message started the flow that runs: its questions may be answered by it
@@ -132,12 +134,14 @@ impl<'a> Turn<'a> {
             state: ConversationState {
                 greeted: false,
                 topic: None,
+                topic_detail: None,
                 ..previous.clone()
             },
             greeted_before: previous.greeted,
             offered_first_before: previous.offered.first().cloned(),
             new_session: false,
             topic_before: previous.topic.clone(),
+            topic_detail_before: previous.topic_detail.clone(),
             followed_up: false,
             started_flow: false,
             chain: vec![default_locale.clone()],
@@ -211,7 +215,14 @@ impl<'a> Turn<'a> {
         if let Some(corrected) = &self.corrected {
             tracing::debug!(%corrected, "misspellings corrected");
         }
-        if self.new_session {
+        // A later session that opens with thanks or a goodbye ("sorted with your colleague,
+        // thanks") needs no introduction.
+        let closing = self.state.session > 1
+            && matches!(
+                locale::small_talk(&self.inbound.text),
+                Some(locale::SmallTalk::Thanks | locale::SmallTalk::Goodbye)
+            );
+        if self.new_session && !closing {
             self.run_passive_flow("first_contact", ReplyKind::Autoresponse);
             // The autoresponse already says when the default queue opens: not again this turn.
             let (open_now, next_open_at) = self.queue_open(&self.content.settings.default_queue);
@@ -887,6 +898,18 @@ impl<'a> Turn<'a> {
             self.say("invalid_answer", ReplyKind::Flow);
             return;
         }
+        if self.topic_before.is_some() && locale::says_not_helped(&self.inbound.text) {
+            // "still doesn't work" right after an answer: a person takes over.
+            let previous = self.topic_before.as_deref().and_then(|title| {
+                self.content
+                    .help_center
+                    .articles()
+                    .iter()
+                    .position(|article| article.title == title)
+            });
+            self.answer_did_not_help(previous);
+            return;
+        }
         let settings = &self.content.settings;
         let thresholds = settings.thresholds_for(&self.locale);
         self.hits = self.help_center_hits(SUGGESTIONS.max(5));
@@ -971,13 +994,32 @@ impl<'a> Turn<'a> {
         if top.confidence >= answer_threshold && answers() {
             if small_talk.is_some() || !self.answer_two_questions(thresholds.answer, Some(&top)) {
                 let question = locale::question_part(self.matching_text()).to_string();
-                self.answer_with(top.article, Some(top.confidence), Some(&question));
+                if self.repeats_last_answer(top.article, &question) {
+                    // Asked again right after the answer, with nothing in the article that
+                    // the answer left out: it did not help.
+                    self.answer_did_not_help(Some(top.article));
+                } else {
+                    self.answer_with(top.article, Some(top.confidence), Some(&question));
+                }
             }
         } else if small_talk.is_none() && self.answer_two_questions(thresholds.answer, None) {
             // Answered, one article per question.
         } else if let Some(kind) = small_talk {
             // Thanks, greetings and filler with no article for them.
             self.reply_to_small_talk(kind);
+        } else if top.confidence >= thresholds.suggest
+            && self.topic_before.as_deref() == Some(article.title.as_str())
+            && !locale::asks_a_question(&self.inbound.text)
+        {
+            // Unsure, but about the article just answered, and saying what happened ("dice
+            // que ha caducado" after the discount codes): its passage about what the message
+            // names, else a person; not the same article offered as a "did you mean".
+            let question = locale::question_part(self.matching_text()).to_string();
+            if self.repeats_last_answer(top.article, &question) {
+                self.answer_did_not_help(Some(top.article));
+            } else {
+                self.answer_with(top.article, Some(top.confidence), Some(&question));
+            }
         } else if top.confidence >= thresholds.suggest {
             // After a "did you mean", the same question again (its best article is the one
             // offered first) still unsure goes to a person; a new question gets its own
@@ -1168,7 +1210,12 @@ impl<'a> Turn<'a> {
                 (false, ..) => {}
             }
         }
-        if answered_alone
+        // Sure alone, but pointing back at the last answer with a pronoun ("and how much
+        // does that cost?" after furniture delivery and assembly, sure alone of the shipping
+        // costs): read with the last answer's subject too, and answered by that article when
+        // the reading is sure of it.
+        let points_back = answered_alone && locale::refers_back(text);
+        if (answered_alone && !points_back)
             || locale::word_count(text) > FOLLOW_UP_WORDS
             || locale::small_talk(&self.inbound.text).is_some()
             || locale::is_yes(&self.inbound.text)
@@ -1190,6 +1237,17 @@ impl<'a> Turn<'a> {
             .into_iter()
             .filter(|hit| own.iter().any(|own| own.article == hit.article))
             .collect();
+        if points_back {
+            let of_the_last_answer = hits
+                .first()
+                .is_some_and(|top| help_center.article(top.article).title == topic);
+            if sure(&hits) && of_the_last_answer {
+                tracing::debug!("read as pointing back at the previous answer");
+                self.hits = hits;
+                self.followed_up = true;
+            }
+            return;
+        }
         let own_top = self.hits.first().map_or(0.0, |h| h.confidence);
         let surer = hits.first().is_some_and(|h| h.confidence >= own_top);
         if sure(&hits) && (surer || !sure(&self.hits)) {
@@ -1255,6 +1313,38 @@ impl<'a> Turn<'a> {
         best
     }
 
+    /// The previous answer (from `article`, when known) did not help: a person takes over,
+    /// in the queue of the article's subject.
+    fn answer_did_not_help(&mut self, article: Option<usize>) {
+        let queue = article.and_then(|index| self.queue_for_article(index));
+        self.extra.insert("repeated", Value::Bool(true));
+        self.hand_off(
+            queue.as_deref(),
+            Priority::Normal,
+            "answer_did_not_help",
+            None,
+        );
+    }
+
+    /// This message would get the very reply the previous one got (the same article, and no
+    /// passage of it that the previous answer did not add already), and it asks nothing new:
+    /// it says what happened ("it just says invalid code"). A question asked again, or
+    /// about something else ("and to Belgium?"), is answered again.
+    fn repeats_last_answer(&self, article_index: usize, question: &str) -> bool {
+        let help_center = &self.content.help_center;
+        if self.topic_before.as_deref() != Some(help_center.article(article_index).title.as_str())
+            || self.followed_up
+            || locale::asks_a_question(&self.inbound.text)
+            || locale::opens_with_and(self.matching_text())
+        {
+            return false;
+        }
+        match help_center.detail(article_index, question) {
+            None => true,
+            Some(passage) => self.topic_detail_before.as_deref() == Some(&fingerprint(passage)),
+        }
+    }
+
     /// Answers with an article: its short answer, and the passage of its body about what
     /// `question` names that the short answer does not (`HelpCenter::detail`).
     fn answer_with(
@@ -1288,6 +1378,7 @@ impl<'a> Turn<'a> {
             }),
         );
         self.state.topic = Some(article.title.clone());
+        self.state.topic_detail = detail.map(fingerprint);
         self.say("answer", ReplyKind::Answer);
     }
 
@@ -1594,4 +1685,13 @@ fn unknown_name(language: Language) -> &'static str {
 
 fn round(value: f32) -> f32 {
     (value * 1000.0).round() / 1000.0
+}
+
+/// A short, stable fingerprint of a passage, to tell later whether it was said.
+fn fingerprint(passage: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(passage.as_bytes())[..8]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }

@@ -49,6 +49,10 @@ pub struct ConversationState {
     /// message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub topic: Option<String>,
+    /// A fingerprint of the passage that answer added to the article's short answer, if
+    /// any, so that the same reply is not given twice in a row. Lasts one message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic_detail: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1762,3 +1762,50 @@ fn two_questions_are_split_at_their_first_and() {
         assert_eq!(two_questions(language, text), expected, "{text:?}");
     }
 }
+
+/// Right after an answer, a short message that says it did not help goes to a person; a
+/// longer one, or one that asks a new question, is read as usual.
+#[test]
+fn not_helped_is_told_from_a_new_question() {
+    use firstline::locale::{asks_a_question, says_not_helped};
+    for said in [
+        "still doesn't work",
+        "that didn't help",
+        "I already tried that",
+        "pues no me sirve",
+        "sigue sin funcionar",
+        "ça marche toujours pas",
+        "j'ai déjà essayé",
+        "werkt nog steeds niet",
+        "daar heb ik niks aan",
+    ] {
+        assert!(says_not_helped(said), "{said:?}");
+    }
+    for not in [
+        "",
+        "it works now, thanks",
+        "does it work on sale items?",
+        "still waiting for my parcel to arrive after two weeks, where is it now please",
+        "mi pedido no ha llegado",
+        "toujours pas reçu",
+    ] {
+        assert!(!says_not_helped(not), "{not:?}");
+    }
+    for question in [
+        "is this a bot or a human answering",
+        "and to Belgium?",
+        "¿y a Bélgica",
+        "combien ça coûte",
+        "hoe lang duurt het",
+    ] {
+        assert!(asks_a_question(question), "{question:?}");
+    }
+    for statement in [
+        "it just says invalid code",
+        "dice que ha caducado",
+        "il dit invalide",
+        "hij zegt ongeldig",
+    ] {
+        assert!(!asks_a_question(statement), "{statement:?}");
+    }
+}
