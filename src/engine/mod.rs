@@ -230,6 +230,7 @@ impl<'a> Turn<'a> {
                 self.state.off_hours_notice_for = next_open_at;
             }
         }
+        self.remember_values();
         if let Some(position) = self.state.waiting.clone() {
             if let Some(found) = self.flow_trigger(&[Scope::Always, Scope::InFlow]) {
                 self.start_flow(found.flow, found.slots);
@@ -1311,6 +1312,27 @@ impl<'a> Turn<'a> {
             }
         }
         best
+    }
+
+    /// Keeps what the flows' `remember` patterns find in the message as slots, whatever
+    /// else the message does ("es el pedido 55620184 de la semana pasada"): a flow that
+    /// asks for one later does not ask again, and a hand-off carries it.
+    fn remember_values(&mut self) {
+        for flow in &self.content.flows.flows {
+            for pattern in &flow.remember {
+                let Some(captures) = pattern.captures(&self.inbound.text) else {
+                    continue;
+                };
+                for name in pattern.capture_names().flatten() {
+                    if let Some(named) = captures.name(name) {
+                        let value =
+                            crate::flow::triggers::captured_value(pattern, &captures, named);
+                        tracing::debug!(slot = name, "value remembered");
+                        self.state.slots.insert(name.to_string(), value);
+                    }
+                }
+            }
+        }
     }
 
     /// The previous answer (from `article`, when known) did not help: a person takes over,

@@ -82,6 +82,9 @@ pub struct Flow {
     /// for this flow, whatever its keywords, patterns or examples say.
     pub except: Vec<Regex>,
     pub examples: BTreeMap<Language, Vec<String>>,
+    /// Matched against every message the bot answers: named captures fill slots
+    /// (`FlowSpec::remember`).
+    pub remember: Vec<Regex>,
     pub steps: Vec<Step>,
     pub file: PathBuf,
 }
@@ -293,6 +296,7 @@ fn compile(mut parsed: Vec<Parsed>, diagnostics: &mut Diagnostics) -> FlowSet {
                 patterns: Vec::new(),
                 except: Vec::new(),
                 examples: BTreeMap::new(),
+                remember: Vec::new(),
                 steps: vec![Step {
                     id: "end".into(),
                     action: Action::End,
@@ -385,6 +389,22 @@ fn compile_flow(p: &Parsed, set: &mut FlowSet, diagnostics: &mut Diagnostics) ->
                 patterns.push(regex);
             }
             Err(message) => error(&format!("triggers.patterns.{index}"), message),
+        }
+    }
+    let mut remember = Vec::new();
+    for (index, pattern) in spec.remember.iter().enumerate() {
+        match compile_regex(pattern) {
+            Ok(regex) if regex.capture_names().flatten().next().is_none() => error(
+                &format!("remember.{index}"),
+                "a pattern to remember needs a named capture, `(?P<slot>…)`, to fill".into(),
+            ),
+            Ok(regex) => {
+                for name in regex.capture_names().flatten() {
+                    set.slots.insert(name.to_string());
+                }
+                remember.push(regex);
+            }
+            Err(message) => error(&format!("remember.{index}"), message),
         }
     }
     let mut except = Vec::new();
@@ -654,6 +674,7 @@ fn compile_flow(p: &Parsed, set: &mut FlowSet, diagnostics: &mut Diagnostics) ->
         patterns,
         except,
         examples,
+        remember,
         steps,
         file: file.clone(),
     })

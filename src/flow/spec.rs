@@ -13,6 +13,11 @@ pub struct FlowSpec {
     pub description: Option<String>,
     #[serde(default)]
     pub triggers: TriggersSpec,
+    /// Regexes over the message as written whose named captures are kept as slots from any
+    /// message the bot answers, whatever it does with it ("my order 12345678 hasn't come"),
+    /// for the session: a flow that asks for such a slot then does not ask again.
+    #[serde(default)]
+    pub remember: Vec<String>,
     pub steps: Vec<StepSpec>,
 }
 

@@ -324,7 +324,7 @@ impl TriggerMatcher {
 /// A named capture's slot value. Unnamed groups inside it keep what they captured, joined,
 /// as a regex validator does: `(?P<order_number>(\d{4})[ -]?(\d{4}))` fills "12345678" from
 /// "1234 5678".
-fn captured_value(
+pub(crate) fn captured_value(
     pattern: &regex::Regex,
     captures: &regex::Captures<'_>,
     named: regex::Match<'_>,

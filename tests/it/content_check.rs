@@ -98,6 +98,12 @@ fn every_problem_in_every_file_is_reported_at_once() {
         r"'\b(are|r|were) (you|u)",
         r"'\b(are|r|were (you|u)",
     );
+    // A value to remember with no slot to fill.
+    copy.edit(
+        "flows/order_number.yaml",
+        r"(?P<order_number>(\d{4})[ .-]?(\d{4}))\b'",
+        r"(\d{4})[ .-]?(\d{4})\b'",
+    );
     // A queue that does not exist, and a duplicate step id.
     copy.edit(
         "flows/returns.yaml",
@@ -166,6 +172,7 @@ fn every_problem_in_every_file_is_reported_at_once() {
         ("flows/order_status.yaml:", "unknown step `nowhere`"),
         ("flows/order_status.yaml:", "invalid regex"),
         ("flows/human.yaml:", "invalid regex"),
+        ("flows/order_number.yaml:17:", "needs a named capture"),
         ("flows/returns.yaml:", "unknown queue `vip`"),
         ("flows/returns.yaml:", "duplicate step id `damaged`"),
         (
