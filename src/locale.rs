@@ -1743,15 +1743,32 @@ pub fn going_to_look(text: &str) -> bool {
 /// votre collègue, merci", "ok is opgelost, bedankt"): thanks, however the rest is worded.
 /// Not with a negation ("thanks but it still doesn't work") nor with a question.
 fn says_resolved_with_thanks(text: &str) -> bool {
-    if text.contains('?') || word_count(text) > RESOLVED_WORDS {
+    // Asked of every reading of every message: most have no word of thanks, and are told
+    // so without folding them.
+    static THANKING: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(RESOLVED_THANKS)
+                .expect("plain words build an automaton")
+        });
+    if text.contains('?') || word_count(text) > RESOLVED_WORDS || !THANKING.is_match(text) {
         return false;
     }
     let folded = crate::text::fold(text);
     let words: Vec<&str> = folded.split(' ').collect();
-    words.iter().any(|word| THANKS.contains(word))
-        && words.iter().any(|word| RESOLVED.contains(word))
+    words.iter().any(|word| {
+        RESOLVED_THANKS
+            .iter()
+            .any(|thanks| word.starts_with(thanks))
+    }) && words.iter().any(|word| RESOLVED.contains(word))
         && !words.iter().any(|word| NEGATIONS.contains(word))
 }
+
+/// Words of thanks, or their start, that `says_resolved_with_thanks` looks for.
+const RESOLVED_THANKS: [&str; 7] = [
+    "thank", "thx", "cheers", "gracias", "merci", "bedankt", "dank",
+];
 
 /// The longest message `says_resolved_with_thanks` reads.
 const RESOLVED_WORDS: usize = 12;
