@@ -461,7 +461,7 @@ fn validate_message(body: MessageBody, max_text_chars: usize) -> Result<MessageR
         message_id: body.message_id,
         customer: Customer {
             id: body.customer.id,
-            name: body.customer.name,
+            name: body.customer.name.as_deref().and_then(printable_name),
             locale,
             timezone,
         },
@@ -475,6 +475,20 @@ fn valid_channel(channel: &str) -> bool {
         && channel
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+/// A customer's name as replies may say it: control characters (a newline, NUL, a
+/// terminal escape) and bidirectional overrides are left out and runs of spaces made one, so
+/// "Hi {{name}}!" stays one line that reads as written; nothing left is no name. The name is
+/// the channel's profile data, not the customer's message: cleaned, not refused.
+fn printable_name(name: &str) -> Option<String> {
+    let kept: String = name
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+        .collect();
+    let name = kept.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!name.is_empty()).then_some(name)
 }
 
 fn check_id(field: &str, value: &str) -> Result<(), ApiError> {

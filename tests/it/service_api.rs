@@ -607,6 +607,28 @@ async fn hostile_customer_text_gets_a_sane_answer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_name_with_control_characters_is_said_cleanly() {
+    let app = TestApp::spawn(Options::default()).await;
+    for (index, (name, greeting)) in [
+        ("Tom\n\u{202e}Jerry\u{0}", "Hi Tom Jerry!"),
+        ("\u{1b}[31mAna\u{1b}[0m", "Hi [31mAna [0m!"),
+        ("\n\t ", "Hi!"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut body = message(&format!("c-name-{index}"), "m1", "hello");
+        body["channel"] = json!("whatsapp");
+        body["customer"]["name"] = json!(name);
+        let (status, decision) = app.post("/v1/messages", Some(WHATSAPP_KEY), &body).await;
+        assert_eq!(status, StatusCode::OK, "{decision}");
+        let first = decision["replies"][0]["text"].as_str().unwrap();
+        assert!(first.starts_with(greeting), "{name:?}: {first:?}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_help_center_search_endpoint_returns_scored_results() {
     let app = TestApp::spawn(Options::default()).await;
     let (status, body) = app
