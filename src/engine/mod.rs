@@ -1079,7 +1079,42 @@ impl<'a> Turn<'a> {
                     top.confidence >= article.threshold.unwrap_or(answer_threshold)
                 })
         };
-        let (Some(one), Some(two)) = (sure_top(first), sure_top(second)) else {
+        let Some(one) = sure_top(first) else {
+            return false;
+        };
+        // A second part that follows up the first ("vous livrez en Belgique ? et ça coûte
+        // combien", "en wat kost dat") asks about the first's subject, as "and the costs?"
+        // after an answer does (`read_as_follow_up`): its best article sure enough to
+        // suggest that shares a tag with the first's answers it, when it is among its three
+        // best articles (its confidence raised to the answer threshold: the two parts
+        // agree).
+        // Alone, "ça coûte combien" is about as much the cost of a return as of shipping;
+        // after "vous livrez en Belgique ?" it is not.
+        let follow_up = || {
+            if locale::word_count(second) > FOLLOW_UP_WORDS || !locale::is_follow_up(second) {
+                return None;
+            }
+            let suggest = self.content.settings.thresholds_for(&self.locale).suggest;
+            let subject = help_center.article(one.article);
+            let own = help_center.search(self.language, second, FOLLOW_UP_CANDIDATES);
+            let position = own.iter().position(|hit| {
+                let article = help_center.article(hit.article);
+                hit.article != one.article
+                    && hit.confidence >= suggest
+                    && article.tags.iter().any(|tag| subject.tags.contains(tag))
+            })?;
+            if position >= SUGGESTIONS {
+                return None;
+            }
+            let mut hit = own[position].clone();
+            let threshold = help_center
+                .article(hit.article)
+                .threshold
+                .unwrap_or(answer_threshold);
+            hit.confidence = hit.confidence.max(threshold);
+            Some(hit)
+        };
+        let Some(two) = follow_up().or_else(|| sure_top(second)) else {
             return false;
         };
         if one.article == two.article
