@@ -679,7 +679,7 @@ async fn kb_search(
         .filter(|l| content.help_center.has_language(*l))
         .or(settings.default_locale.language())
         .ok_or_else(|| ApiError::invalid("no help center for that locale"))?;
-    let limit = query.limit.unwrap_or(5).clamp(1, 20);
+    let limit = bounded_limit(query.limit, 5, 20)?;
     let hits = content.help_center.search(language, &query.q, limit);
     Ok(Json(SearchResponse {
         locale: language.code(),
@@ -687,6 +687,18 @@ async fn kb_search(
         results: &hits,
     })
     .into_response())
+}
+
+/// A `limit` query parameter: `default` when absent, and 1 to `max` as the OpenAPI
+/// document says, else a 422 that says so (a silent clamp would hide the caller's mistake).
+fn bounded_limit(limit: Option<usize>, default: usize, max: usize) -> Result<usize, ApiError> {
+    match limit {
+        None => Ok(default),
+        Some(limit) if (1..=max).contains(&limit) => Ok(limit),
+        Some(limit) => Err(ApiError::invalid(format!(
+            "`limit` is {limit}; it must be 1 to {max}"
+        ))),
+    }
 }
 
 /// Serialized directly, not through `json!`: a `Value` widens each `f32` confidence to
@@ -718,7 +730,7 @@ async fn list_handoffs(
         Some(raw) => DeliveryStatus::parse(raw)
             .ok_or_else(|| ApiError::invalid("`status` is pending, failed or delivered"))?,
     };
-    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = bounded_limit(query.limit, 100, 1000)?;
     let deliveries = state.service.store.list_deliveries(status, limit).await?;
     let items: Vec<serde_json::Value> = deliveries
         .iter()

@@ -661,6 +661,24 @@ async fn the_help_center_search_endpoint_returns_scored_results() {
         (status.as_u16(), body["error"]["code"].as_str()),
         (422, Some("invalid_request"))
     );
+    // A limit outside the documented range is refused, not quietly clamped.
+    for (path, key) in [
+        ("/v1/kb/search?q=returns&limit=0", WEB_KEY),
+        ("/v1/kb/search?q=returns&limit=21", WEB_KEY),
+        ("/v1/handoffs?status=pending&limit=0", ADMIN_KEY),
+        ("/v1/handoffs?status=pending&limit=1001", ADMIN_KEY),
+    ] {
+        let (status, body) = app.get(path, Some(key)).await;
+        assert_eq!(
+            (status.as_u16(), body["error"]["code"].as_str()),
+            (422, Some("invalid_request")),
+            "{path}: {body}"
+        );
+    }
+    let (status, body) = app
+        .get("/v1/kb/search?q=returns&limit=20", Some(WEB_KEY))
+        .await;
+    assert_eq!(status, 200, "{body}");
     app.stop().await;
 }
 
