@@ -1812,17 +1812,20 @@ const NEGATIONS: &[&str] = &[
     "geen", "nooit",
 ];
 
-/// Whether a message asks a question: it has a question mark, or opens with a word that
-/// opens questions ("is this a bot", "como pago", "combien ca coute", "hoe lang duurt het").
+/// Whether a message asks a question: it has a question mark, or one of its clauses opens
+/// with a word that opens questions ("is this a bot", "como pago", "combien ca coute", "hoe
+/// lang duurt het").
 pub fn asks_a_question(text: &str) -> bool {
     if text.contains('?') || text.contains('¿') {
         return true;
     }
-    let folded = crate::text::fold(text);
-    folded
-        .split(' ')
-        .next()
-        .is_some_and(|first| QUESTION_OPENERS.contains(&first))
+    // The first word of any clause: "ik heb foto's gemaakt, waar kan ik die heen sturen".
+    text.split([',', ';', '.', '!', ':']).any(|clause| {
+        crate::text::fold(clause)
+            .split(' ')
+            .next()
+            .is_some_and(|first| QUESTION_OPENERS.contains(&first))
+    })
 }
 
 /// Words that open a question, folded.

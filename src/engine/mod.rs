@@ -1010,16 +1010,23 @@ impl<'a> Turn<'a> {
             self.reply_to_small_talk(kind);
         } else if top.confidence >= thresholds.suggest
             && self.topic_before.as_deref() == Some(article.title.as_str())
-            && !locale::asks_a_question(&self.inbound.text)
         {
-            // Unsure, but about the article just answered, and saying what happened ("dice
-            // que ha caducado" after the discount codes): its passage about what the message
-            // names, else a person; not the same article offered as a "did you mean".
+            // Unsure, but about the article just answered: never that article offered again
+            // as a "did you mean". Its passage about what the message names when there is
+            // one not said yet ("dice que ha caducado" after the discount codes); the
+            // article again for a follow-up on its subject ("y paypal?" after the payment
+            // methods, "and do you carry it upstairs?" after furniture delivery); else the
+            // answer did not help, and a person takes over ("where do I send the photos?"
+            // after the damaged-item answer).
             let question = locale::question_part(self.matching_text()).to_string();
-            if self.repeats_last_answer(top.article, &question) {
-                self.answer_did_not_help(Some(top.article));
-            } else {
+            let detail = self.content.help_center.detail(top.article, &question);
+            let new_detail = detail.is_some_and(|passage| {
+                self.topic_detail_before.as_deref() != Some(&fingerprint(passage))
+            });
+            if new_detail || self.followed_up || locale::opens_with_and(self.matching_text()) {
                 self.answer_with(top.article, Some(top.confidence), Some(&question));
+            } else {
+                self.answer_did_not_help(Some(top.article));
             }
         } else if top.confidence >= thresholds.suggest {
             // After a "did you mean", the same question again (its best article is the one
@@ -1290,6 +1297,25 @@ impl<'a> Turn<'a> {
             tracing::debug!("read as a follow-up of the previous answer");
             self.hits = hits;
             self.followed_up = true;
+            return;
+        }
+        // Not sure alone, and its best article, sure enough to suggest, is another on the
+        // last answer's subject ("en hoelang duurt dat?" after the shipping costs: the
+        // delivery times): the two point the same way, and together they answer.
+        let suggest = self.content.settings.thresholds_for(&self.locale).suggest;
+        let previous = help_center.articles().iter().find(|a| a.title == topic);
+        if let (Some(previous), Some(top)) = (previous, self.hits.first_mut()) {
+            let article = help_center.article(top.article);
+            if top.confidence >= suggest
+                && article.id != previous.id
+                && article.tags.iter().any(|tag| previous.tags.contains(tag))
+            {
+                tracing::debug!("read as a new question about the previous answer's subject");
+                top.confidence = top
+                    .confidence
+                    .max(article.threshold.unwrap_or(answer_threshold));
+                self.followed_up = true;
+            }
         }
     }
 

@@ -1797,6 +1797,7 @@ fn not_helped_is_told_from_a_new_question() {
         "¿y a Bélgica",
         "combien ça coûte",
         "hoe lang duurt het",
+        "ik heb fotos gemaakt, waar kan ik die heen sturen",
     ] {
         assert!(asks_a_question(question), "{question:?}");
     }
