@@ -1019,11 +1019,10 @@ impl<'a> Turn<'a> {
             // answer did not help, and a person takes over ("where do I send the photos?"
             // after the damaged-item answer).
             let question = locale::question_part(self.matching_text()).to_string();
-            let detail = self.content.help_center.detail(top.article, &question);
-            let new_detail = detail.is_some_and(|passage| {
-                self.topic_detail_before.as_deref() != Some(&fingerprint(passage))
-            });
-            if new_detail || self.followed_up || locale::opens_with_and(self.matching_text()) {
+            if self.adds_a_passage(top.article, &question)
+                || self.followed_up
+                || locale::opens_with_and(self.matching_text())
+            {
                 self.answer_with(top.article, Some(top.confidence), Some(&question));
             } else {
                 self.answer_did_not_help(Some(top.article));
@@ -1422,10 +1421,18 @@ impl<'a> Turn<'a> {
         {
             return false;
         }
-        match help_center.detail(article_index, question) {
-            None => true,
-            Some(passage) => self.topic_detail_before.as_deref() == Some(&fingerprint(passage)),
-        }
+        !self.adds_a_passage(article_index, question)
+    }
+
+    /// The article has a passage about what `question` names that the previous answer did
+    /// not already add (`HelpCenter::detail`, `ConversationState::topic_detail`).
+    fn adds_a_passage(&self, article_index: usize, question: &str) -> bool {
+        self.content
+            .help_center
+            .detail(article_index, question)
+            .is_some_and(|passage| {
+                self.topic_detail_before.as_deref() != Some(&fingerprint(passage))
+            })
     }
 
     /// Answers with an article: its short answer, and the passage of its body about what
