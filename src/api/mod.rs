@@ -286,9 +286,9 @@ impl<T: serde::de::DeserializeOwned> FromRequest<Arc<AppState>> for ApiJson<T> {
         // A client that sends its body slowly, or never finishes it, would hold a task and
         // a connection for as long as it likes.
         let limit = state.body_timeout;
-        match tokio::time::timeout(limit, Json::<T>::from_request(request, state)).await {
+        match tokio::time::timeout(limit, Json::<Object<T>>::from_request(request, state)).await {
             Ok(read) => read
-                .map(|Json(value)| ApiJson(value))
+                .map(|Json(Object(value))| ApiJson(value))
                 .map_err(ApiError::from),
             Err(_) => Err(ApiError::new(
                 Code::RequestTimeout,
@@ -301,11 +301,41 @@ impl<T: serde::de::DeserializeOwned> FromRequest<Arc<AppState>> for ApiJson<T> {
     }
 }
 
+/// A JSON object read into `T`. serde's derived structs also accept an array of their
+/// fields in order (`["web", "c-1", ...]`); the API documents objects, and an array that
+/// happens to fit is far more likely a client's bug than its intent.
+struct Object<T>(T);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit<T>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Visit<T> {
+            type Value = T;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer
+            .deserialize_map(Visit(std::marker::PhantomData))
+            .map(Object)
+    }
+}
+
+fn object<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    deserializer: D,
+) -> Result<T, D::Error> {
+    Object::deserialize(deserializer).map(|Object(value)| value)
+}
+
 #[derive(Deserialize)]
 struct MessageBody {
     channel: String,
     conversation_id: String,
     message_id: String,
+    #[serde(deserialize_with = "object")]
     customer: CustomerBody,
     text: String,
     #[serde(default)]
@@ -450,8 +480,7 @@ fn validate_message(body: MessageBody, max_text_chars: usize) -> Result<MessageR
     };
     let sent_at = match body.sent_at.as_deref() {
         Some(text) => Some(
-            text.parse::<Timestamp>()
-                .map_err(|_| ApiError::invalid("`sent_at` is not an RFC 3339 time"))?,
+            rfc3339(text).ok_or_else(|| ApiError::invalid("`sent_at` is not an RFC 3339 time"))?,
         ),
         None => None,
     };
@@ -468,6 +497,20 @@ fn validate_message(body: MessageBody, max_text_chars: usize) -> Result<MessageR
         text: body.text,
         sent_at,
     })
+}
+
+/// An RFC 3339 time. jiff also reads offsets up to ±25:59, which RFC 3339 has no room for
+/// (its hours end at 23).
+fn rfc3339(text: &str) -> Option<Timestamp> {
+    let time = text.parse::<Timestamp>().ok()?;
+    let offset_fits = match text.as_bytes() {
+        [.., b'Z' | b'z'] => true,
+        [.., b'+' | b'-', h1, h2, b':', _, _] if h1.is_ascii_digit() && h2.is_ascii_digit() => {
+            (h1 - b'0') * 10 + (h2 - b'0') <= 23
+        }
+        _ => false,
+    };
+    offset_fits.then_some(time)
 }
 
 fn valid_channel(channel: &str) -> bool {
@@ -866,4 +909,36 @@ async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
         state.metrics.encode(),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+
+    #[test]
+    fn sent_at_is_read_as_rfc_3339_only() {
+        for text in [
+            "2026-11-23T10:00:00Z",
+            "2026-11-23T10:00:00.652z",
+            "2026-11-23T10:00:00+01:00",
+            "2026-11-23T10:00:00-23:59",
+        ] {
+            assert!(rfc3339(text).is_some(), "{text}");
+        }
+        assert_eq!(
+            rfc3339("2026-11-23T10:00:00+01:00"),
+            rfc3339("2026-11-23T09:00:00Z")
+        );
+        for text in [
+            "2026-11-23T10:00:00+24:00",
+            "2026-11-23T10:00:00-25:59",
+            "2026-11-23T10:00:00",
+            "2026-11-23T10:00:00+01:00[Europe/Paris]",
+            "2026-11-23T10:00:00+0100",
+            "2026-11-23",
+            "",
+        ] {
+            assert!(rfc3339(text).is_none(), "{text}");
+        }
+    }
 }

@@ -498,6 +498,17 @@ async fn every_error_has_the_same_shape_and_the_right_status() {
             )
             .await,
         ),
+        // Fields in order, as an array: serde would read it as the object it lists.
+        (
+            422,
+            "invalid_request",
+            raw(
+                "[\"web\", \"c1\", \"m1\", {\"id\": \"u\"}, \"hello\", null]",
+                Some("application/json"),
+                Some(WEB_KEY),
+            )
+            .await,
+        ),
         (
             401,
             "unauthorized",
@@ -539,6 +550,12 @@ async fn every_error_has_the_same_shape_and_the_right_status() {
             "customer.timezone",
         ),
         (json!({"sent_at": "yesterday"}), "sent_at"),
+        (json!({"sent_at": "2026-11-23T10:00:00+25:00"}), "sent_at"),
+        (
+            json!({"sent_at": "2026-11-23T10:00:00+01:00[Europe/Paris]"}),
+            "sent_at",
+        ),
+        (json!({"customer": ["u"]}), "customer"),
     ] {
         let mut body = message("c1", "m1", "hello");
         for (key, value) in patch.as_object().unwrap() {
