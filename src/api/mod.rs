@@ -910,35 +910,3 @@ async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
     )
         .into_response()
 }
-
-#[cfg(test)]
-mod tests {
-    use super::rfc3339;
-
-    #[test]
-    fn sent_at_is_read_as_rfc_3339_only() {
-        for text in [
-            "2026-11-23T10:00:00Z",
-            "2026-11-23T10:00:00.652z",
-            "2026-11-23T10:00:00+01:00",
-            "2026-11-23T10:00:00-23:59",
-        ] {
-            assert!(rfc3339(text).is_some(), "{text}");
-        }
-        assert_eq!(
-            rfc3339("2026-11-23T10:00:00+01:00"),
-            rfc3339("2026-11-23T09:00:00Z")
-        );
-        for text in [
-            "2026-11-23T10:00:00+24:00",
-            "2026-11-23T10:00:00-25:59",
-            "2026-11-23T10:00:00",
-            "2026-11-23T10:00:00+01:00[Europe/Paris]",
-            "2026-11-23T10:00:00+0100",
-            "2026-11-23",
-            "",
-        ] {
-            assert!(rfc3339(text).is_none(), "{text}");
-        }
-    }
-}

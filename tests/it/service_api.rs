@@ -568,6 +568,36 @@ async fn every_error_has_the_same_shape_and_the_right_status() {
             "{field}: {error}"
         );
     }
+    // RFC 3339 times with any offset it allows are taken, and stored as the same instant.
+    for (index, sent_at) in [
+        "2026-11-23T10:00:00.652z",
+        "2026-11-23T04:30:00-05:30",
+        "2026-11-24T09:59:00+23:59",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut body = message("times", &format!("t{index}"), "hello");
+        body["sent_at"] = json!(sent_at);
+        let (status, answer) = app.post("/v1/messages", Some(WEB_KEY), &body).await;
+        assert_eq!(status, StatusCode::OK, "{sent_at}: {answer}");
+    }
+    let (_, conversation) = app.get("/v1/conversations/web/times", Some(WEB_KEY)).await;
+    let stored: Vec<&str> = conversation["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["meta"]["sent_at"].as_str())
+        .collect();
+    assert_eq!(
+        stored,
+        [
+            "2026-11-23T10:00:00.652Z",
+            "2026-11-23T10:00:00Z",
+            "2026-11-23T10:00:00Z"
+        ],
+        "{conversation}"
+    );
     // An adapter reaches only its own channel.
     let (status, body) = app
         .post(
