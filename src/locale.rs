@@ -503,6 +503,10 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "problem",
             "brilliant",
             "many",
+            // "oh well, thanks anyway"
+            "well",
+            "anyway",
+            "anyways",
         ],
     ),
     (
@@ -590,6 +594,9 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "saludo",
             "un",
             "igualmente",
+            // "vale pues nada, gracias"
+            "pues",
+            "entonces",
         ],
     ),
     (
@@ -603,6 +610,8 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "revoir", "besoin", "daide", "dire", "quelque", "chose", "cest", "tout", "parfait",
             "super", "genial", "bonne", "journee", "pour", "votre", "aide", "ca", "bien",
             "davance", "soiree", "c", "souci", "probleme", "tantot", "bientot",
+            // "bon tant pis. bonne journée", "bref, merci"
+            "bon", "alors", "bref", "enfin",
         ],
     ),
     (
@@ -695,6 +704,10 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "fijne",
             "geholpen",
             "vraagje",
+            // "nou ja, jammer dan. fijne dag"
+            "nou",
+            "jammer",
+            "ach",
         ],
     ),
 ];
@@ -756,7 +769,7 @@ const THANKS: [&str; 29] = [
 
 /// Words that take leave ("bye", "hasta luego", "au revoir", "tot ziens"): without thanks, a
 /// message of small talk with one of them says goodbye.
-const GOODBYES: [&str; 37] = [
+const GOODBYES: [&str; 38] = [
     // Good night: "thanks. night", "bonne nuit", "slaap lekker", "welterusten".
     "night",
     "nite",
@@ -796,6 +809,8 @@ const GOODBYES: [&str; 37] = [
     "laat",
     "zitten",
     "hoeft",
+    // "Too bad": "jammer dan".
+    "jammer",
 ];
 
 /// Words that thank or take leave in one language only, and so tell it when nothing else
@@ -2145,7 +2160,8 @@ const CHAT_WORDS_ES: [(&str, &str); 14] = [
     ("msj", "mensaje"),
     ("pls", "por favor"),
 ];
-const CHAT_WORDS_FR: [(&str, &str); 19] = [
+const CHAT_WORDS_FR: [(&str, &str); 20] = [
+    ("c", "c'est"),
     ("stp", "s'il te plaît"),
     ("tjrs", "toujours"),
     ("tjs", "toujours"),
