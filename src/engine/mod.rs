@@ -65,6 +65,10 @@ const MAX_SENTENCE_READINGS: usize = 6;
 /// leaves out its subject.
 const FOLLOW_UP_WORDS: usize = 6;
 
+/// A message not sure of any article alone may be read with the last answer's subject up to
+/// this many words ("is there an extra charge for that?"): it loses nothing by the reading.
+const UNSURE_FOLLOW_UP_WORDS: usize = 10;
+
 /// A message of at most this many words may answer a later choice of the flow early ("it's
 /// broken" while asked for the order number). In a longer one an option's word is more often
 /// about something else ("I can't find it, the email was wrong").
@@ -1008,6 +1012,16 @@ impl<'a> Turn<'a> {
         } else if let Some(kind) = small_talk {
             // Thanks, greetings and filler with no article for them.
             self.reply_to_small_talk(kind);
+        } else if let Some(previous) = (top.confidence >= thresholds.suggest)
+            .then(|| self.previous_article_adds_a_passage())
+            .flatten()
+        {
+            // Unsure alone (not at a loss), but the article just answered has a passage
+            // about what the message names ("ik heb als gast besteld" after the missing confirmation email:
+            // its passage for guests): the customer tells more about the same matter.
+            let question = locale::question_part(self.matching_text()).to_string();
+            self.followed_up = true;
+            self.answer_with(previous, Some(top.confidence), Some(&question));
         } else if top.confidence >= thresholds.suggest
             && self.topic_before.as_deref() == Some(article.title.as_str())
         {
@@ -1103,6 +1117,11 @@ impl<'a> Turn<'a> {
             let suggest = self.content.settings.thresholds_for(&self.locale).suggest;
             let subject = help_center.article(one.article);
             let own = help_center.search(self.language, second, FOLLOW_UP_CANDIDATES);
+            // "... bring the wardrobe up and put it together?": the second part alone is
+            // best answered by the first's article, so it asks more of the same.
+            if own.first().is_some_and(|top| top.article == one.article) {
+                return None;
+            }
             let position = own.iter().position(|hit| {
                 let article = help_center.article(hit.article);
                 hit.article != one.article
@@ -1258,7 +1277,12 @@ impl<'a> Turn<'a> {
         // the reading is sure of it.
         let points_back = answered_alone && locale::refers_back(text);
         if (answered_alone && !points_back)
-            || locale::word_count(text) > FOLLOW_UP_WORDS
+            || locale::word_count(text)
+                > if answered_alone {
+                    FOLLOW_UP_WORDS
+                } else {
+                    UNSURE_FOLLOW_UP_WORDS
+                }
             || locale::small_talk(&self.inbound.text).is_some()
             || locale::is_yes(&self.inbound.text)
             || !locale::is_follow_up(text)
@@ -1424,15 +1448,55 @@ impl<'a> Turn<'a> {
         !self.adds_a_passage(article_index, question)
     }
 
-    /// The article has a passage about what `question` names that the previous answer did
-    /// not already add (`HelpCenter::detail`, `ConversationState::topic_detail`).
-    fn adds_a_passage(&self, article_index: usize, question: &str) -> bool {
+    /// The article answered just before, when the message is short enough to be more about
+    /// it and the article has a passage about what the message names that the answer did
+    /// not add. Not for the article the message itself finds best: that case has its own
+    /// rule (an answer again, or a person).
+    fn previous_article_adds_a_passage(&self) -> Option<usize> {
+        let title = self.topic_before.as_deref()?;
+        let text = self.matching_text();
+        if locale::word_count(text) > UNSURE_FOLLOW_UP_WORDS || locale::is_small_talk(text) {
+            return None;
+        }
+        let help_center = &self.content.help_center;
+        let previous = help_center
+            .articles()
+            .iter()
+            .position(|article| article.title == title)?;
+        if self.hits.first().is_some_and(|top| top.article == previous) {
+            return None;
+        }
+        let question = locale::question_part(text);
         self.content
             .help_center
-            .detail(article_index, question)
+            .detail_within(previous, question, crate::kb::FOLLOW_UP_DETAIL_MAX_ARTICLES)
             .is_some_and(|passage| {
                 self.topic_detail_before.as_deref() != Some(&fingerprint(passage))
             })
+            .then_some(previous)
+    }
+
+    /// The passage of the article about what `question` names (`HelpCenter::detail`); for a
+    /// message read as a follow-up of the article's answer, by commoner words too.
+    fn detail(&self, article_index: usize, question: &str) -> Option<&'a str> {
+        let help_center = &self.content.help_center;
+        if self.followed_up {
+            help_center.detail_within(
+                article_index,
+                question,
+                crate::kb::FOLLOW_UP_DETAIL_MAX_ARTICLES,
+            )
+        } else {
+            help_center.detail(article_index, question)
+        }
+    }
+
+    /// The article has a passage about what `question` names that the previous answer did
+    /// not already add (`HelpCenter::detail`, `ConversationState::topic_detail`).
+    fn adds_a_passage(&self, article_index: usize, question: &str) -> bool {
+        self.detail(article_index, question).is_some_and(|passage| {
+            self.topic_detail_before.as_deref() != Some(&fingerprint(passage))
+        })
     }
 
     /// Answers with an article: its short answer, and the passage of its body about what
@@ -1445,7 +1509,7 @@ impl<'a> Turn<'a> {
     ) {
         let help_center = &self.content.help_center;
         let article = help_center.article(article_index);
-        let detail = question.and_then(|text| help_center.detail(article_index, text));
+        let detail = question.and_then(|text| self.detail(article_index, text));
         self.state.misses = 0;
         self.action = Action::Answered;
         self.article = Some(ArticleRef {

@@ -541,6 +541,14 @@ impl HelpCenter {
     /// "país"), so "should", "order" or "days" add nothing. With several such passages, the
     /// one that names most of those words, the first on a tie.
     pub fn detail(&self, article: usize, text: &str) -> Option<&str> {
+        self.detail_within(article, text, DETAIL_MAX_ARTICLES)
+    }
+
+    /// [`HelpCenter::detail`] with words that up to `max_articles` of the language's
+    /// articles use: a message already known to be about this article (a follow-up of its
+    /// answer) may pick its passage by a commoner word ("gast" for the passage about orders
+    /// placed as a guest).
+    pub fn detail_within(&self, article: usize, text: &str, max_articles: usize) -> Option<&str> {
         let language = self.articles.get(article)?.language;
         let index = self.indexes.get(&language)?;
         let passages = index.passages.get(&article)?;
@@ -559,7 +567,7 @@ impl HelpCenter {
                     && index
                         .stem_articles
                         .get(stem)
-                        .is_some_and(|&count| count <= DETAIL_MAX_ARTICLES)
+                        .is_some_and(|&count| count <= max_articles)
             })
             .collect();
         asked.sort();
@@ -1034,6 +1042,9 @@ pub fn plain_markdown(text: &str) -> String {
 /// The most articles of a language a word may appear in and still make a passage worth
 /// adding to an answer (see `HelpCenter::detail`).
 const DETAIL_MAX_ARTICLES: usize = 3;
+
+/// The same for a message known to follow up on the article's answer.
+pub const FOLLOW_UP_DETAIL_MAX_ARTICLES: usize = 6;
 
 /// An article's short answer (its first paragraph) and title as stems, and the passages
 /// after it: each paragraph, and each item of a list on its own, as plain text with its stems.
