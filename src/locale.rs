@@ -507,6 +507,11 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "well",
             "anyway",
             "anyways",
+            // "thanks for the info", "thanks and bye"
+            "the",
+            "info",
+            "information",
+            "and",
         ],
     ),
     (
@@ -597,6 +602,10 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             // "vale pues nada, gracias"
             "pues",
             "entonces",
+            // "gracias por la info"
+            "la",
+            "info",
+            "informacion",
         ],
     ),
     (
@@ -612,6 +621,8 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "davance", "soiree", "c", "souci", "probleme", "tantot", "bientot",
             // "bon tant pis. bonne journée", "bref, merci"
             "bon", "alors", "bref", "enfin",
+            // "merci pour les infos", "merci beaucoup et bonne journée"
+            "les", "infos", "info", "et",
         ],
     ),
     (
@@ -708,6 +719,10 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "nou",
             "jammer",
             "ach",
+            // "bedankt voor de info", "dank je en fijne dag"
+            "info",
+            "informatie",
+            "en",
         ],
     ),
 ];
@@ -1735,7 +1750,7 @@ const HOLD_ON: [&str; 66] = [
 /// let me check", "un momento", "je regarde", "even kijken"), or only takes note of the
 /// question ("ok", "gracias"): the question stays open, and no miss is counted.
 pub fn holding_on(text: &str) -> bool {
-    if text.contains('?') || word_count(text) > HOLD_ON_WORDS {
+    if text.contains('?') || word_count(text) > HOLD_ON_WORDS || takes_leave(text) {
         return false;
     }
     matches!(
@@ -1743,6 +1758,40 @@ pub fn holding_on(text: &str) -> bool {
         Some(SmallTalk::Acknowledgement | SmallTalk::Thanks)
     ) || going_to_look(text)
 }
+
+/// Whether a short message of thanks or goodbye takes leave ("cheers, that's all", "merci,
+/// bonne journée", "gracias, eso es todo", "bedankt, doei"): a question still open is let go.
+/// Thanks alone ("ok thanks") may be thanks for the question, and keeps it open.
+pub fn takes_leave(text: &str) -> bool {
+    if text.contains('?') || word_count(text) > HOLD_ON_WORDS {
+        return false;
+    }
+    if !matches!(
+        small_talk(text),
+        Some(SmallTalk::Thanks | SmallTalk::Goodbye)
+    ) {
+        return false;
+    }
+    let padded = format!(" {} ", crate::text::fold(text));
+    padded.split(' ').any(|word| GOODBYES.contains(&word))
+        || THATS_ALL
+            .iter()
+            .any(|phrase| contains_words(&padded, phrase))
+}
+
+/// "That's all", folded: the customer has nothing more to ask.
+const THATS_ALL: [&str; 10] = [
+    "thats all",
+    "that is all",
+    "thats it",
+    "eso es todo",
+    "es todo",
+    "cest tout",
+    "ce sera tout",
+    "dat was alles",
+    "dat is alles",
+    "verder niets",
+];
 
 /// Whether a short reply says the customer is going to look something up ("hang on, let me
 /// check", "un momento", "attendez je cherche", "even kijken").

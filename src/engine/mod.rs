@@ -451,6 +451,12 @@ impl<'a> Turn<'a> {
             None => (!answer.is_empty()).then(|| answer.to_string()),
         };
         let takes_a_value = ask.validator.as_ref().is_some_and(|v| v.expects_a_value());
+        if value.is_none() && locale::takes_leave(answer) {
+            // "cheers, that's all", "merci, bonne journée": the customer is done, and the
+            // question is let go; the thanks or goodbye is answered as anywhere else.
+            tracing::debug!(flow = %flow.name, "question let go: the customer takes leave");
+            return false;
+        }
         if value.is_none() {
             let early = self.later_choice_named(flow_index, step_index);
             if let Some((slot, choice)) = &early {
@@ -1194,13 +1200,16 @@ impl<'a> Turn<'a> {
         // Sure enough alone, and answered alone: one word that names something among words
         // that name nothing must be a word the article uses (as `search_help_center`
         // requires).
-        // Three words or fewer that name only a product or a country, words the help center
+        // Four words or fewer that name only a product or a country, words the help center
         // reads as others ("and to Belgium?", "en naar België?"), ask the last question
         // again about something else: read with its subject, they keep their own reading
         // only when it is surer. "and the cost?" asks a new question about the subject.
         let naming = locale::naming_words(self.language, text);
-        let short = locale::word_count(text) <= 3 && !naming.is_empty();
-        let elliptic = short
+        let words = locale::word_count(text);
+        let short = words <= 3 && !naming.is_empty();
+        // Four words for a product or a country: "et pour la Belgique ?".
+        let elliptic = words <= 4
+            && !naming.is_empty()
             && naming.iter().all(|word| {
                 matches!(
                     help_center.with_synonyms(self.language, word),
