@@ -203,7 +203,22 @@ fn contains_phrase(words: &[&str], phrase: &str) -> bool {
         *word == first
             && words.len() - start >= length
             && phrase.split(' ').zip(&words[start..]).all(|(p, w)| p == *w)
+            && !negated(&words[..start])
     })
+}
+
+/// Whether the words before an option's phrase deny it: "nothing wrong with it", "not
+/// broken", "pas cassé", "niks kapot", "nada roto" name the option to say it is not so.
+fn negated(before: &[&str]) -> bool {
+    const NEGATIONS: [&str; 11] = [
+        "not", "nothing", "no", "never", "nada", "ni", "pas", "rien", "niet", "niks", "niets",
+    ];
+    const BETWEEN: [&str; 8] = ["is", "really", "at", "all", "es", "est", "echt", "vraiment"];
+    match before {
+        [.., last] if NEGATIONS.contains(last) => true,
+        [.., negation, between] => NEGATIONS.contains(negation) && BETWEEN.contains(between),
+        _ => false,
+    }
 }
 
 fn check_range(min: Option<f64>, max: Option<f64>) -> Result<(), String> {
