@@ -28,7 +28,7 @@ pub const ENGINE_TEMPLATES: [&str; 8] = [
 ];
 
 /// Variables every template may use (besides `slots.<name>` and list items in `each`).
-const ROOT_VARIABLES: [&str; 31] = [
+const ROOT_VARIABLES: [&str; 32] = [
     "customer.name",
     "customer.known",
     "business.name",
@@ -60,6 +60,7 @@ const ROOT_VARIABLES: [&str; 31] = [
     "hours_told",
     "declined",
     "repeated",
+    "single",
 ];
 const SUGGESTION_FIELDS: [&str; 3] = ["number", "title", "url"];
 const HELPERS: [&str; 3] = ["if", "unless", "each"];

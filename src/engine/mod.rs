@@ -1565,6 +1565,8 @@ impl<'a> Turn<'a> {
             .enumerate()
             .map(|(i, a)| json!({"number": i + 1, "title": a.title, "url": a.url}))
             .collect();
+        // One article offered is asked about as one ("Is this what you're looking for?").
+        self.extra.insert("single", Value::Bool(list.len() == 1));
         self.extra.insert("suggestions", Value::Array(list));
         self.state.offered = offered.iter().map(|a| a.id.clone()).collect();
         self.suggestions = offered;
