@@ -1023,8 +1023,9 @@ impl<'a> Turn<'a> {
             .flatten()
         {
             // Unsure alone (not at a loss), but the article just answered has a passage
-            // about what the message names ("ik heb als gast besteld" after the missing confirmation email:
-            // its passage for guests): the customer tells more about the same matter.
+            // about what the message names ("ik heb als gast besteld" after the missing
+            // confirmation email: its passage for guests): the customer tells more about
+            // the same matter.
             let question = locale::question_part(self.matching_text()).to_string();
             self.followed_up = true;
             self.answer_with(previous, Some(top.confidence), Some(&question));
@@ -1475,14 +1476,12 @@ impl<'a> Turn<'a> {
         if self.hits.first().is_some_and(|top| top.article == previous) {
             return None;
         }
-        let question = locale::question_part(text);
-        self.content
-            .help_center
-            .detail_within(previous, question, crate::kb::FOLLOW_UP_DETAIL_MAX_ARTICLES)
-            .is_some_and(|passage| {
-                self.topic_detail_before.as_deref() != Some(&fingerprint(passage))
-            })
-            .then_some(previous)
+        let passage = help_center.detail_within(
+            previous,
+            locale::question_part(text),
+            crate::kb::FOLLOW_UP_DETAIL_MAX_ARTICLES,
+        );
+        self.not_said_yet(passage).then_some(previous)
     }
 
     /// The passage of the article about what `question` names (`HelpCenter::detail`); for a
@@ -1503,7 +1502,12 @@ impl<'a> Turn<'a> {
     /// The article has a passage about what `question` names that the previous answer did
     /// not already add (`HelpCenter::detail`, `ConversationState::topic_detail`).
     fn adds_a_passage(&self, article_index: usize, question: &str) -> bool {
-        self.detail(article_index, question).is_some_and(|passage| {
+        self.not_said_yet(self.detail(article_index, question))
+    }
+
+    /// A passage, and not the one the previous answer added.
+    fn not_said_yet(&self, passage: Option<&str>) -> bool {
+        passage.is_some_and(|passage| {
             self.topic_detail_before.as_deref() != Some(&fingerprint(passage))
         })
     }
