@@ -1269,6 +1269,9 @@ pub fn small_talk(text: &str) -> Option<SmallTalk> {
     if says_resolved_with_thanks(text) {
         return Some(SmallTalk::Thanks);
     }
+    if acts_on_the_answer(text) {
+        return Some(SmallTalk::Acknowledgement);
+    }
     // Folded a piece at a time, so that a question stops at its first word that is not
     // small talk: every message asks this, and most say something else.
     let mut words: Vec<String> = Vec::new();
@@ -1802,6 +1805,240 @@ pub fn going_to_look(text: &str) -> bool {
     let padded = format!(" {} ", crate::text::fold(text));
     HOLD_ON.iter().any(|phrase| contains_words(&padded, phrase))
 }
+
+/// Whether a short message only says what the customer will do now ("Ok perfect, I'll place
+/// the order today", "vale, lo pido hoy", "d'accord, je commande ce soir", "top, dan bestel ik
+/// het vandaag", "ok I'll try again"): it takes note of the answer, like "ok", and asks
+/// nothing. Every word besides the decision must be small talk or a word of when, so that
+/// "I'll order it today if it arrives by Friday" is still read as a question.
+fn acts_on_the_answer(text: &str) -> bool {
+    if text.contains('?') || word_count(text) > RESOLVED_WORDS {
+        return false;
+    }
+    let folded = crate::text::fold(text);
+    let padded = format!(" {folded} ");
+    let Some(decision) = DECISIONS
+        .iter()
+        .find(|phrase| contains_words(&padded, phrase))
+    else {
+        return false;
+    };
+    let mut rest: Vec<&str> = folded.split(' ').collect();
+    for word in decision.split(' ') {
+        if let Some(at) = rest.iter().position(|w| *w == word) {
+            rest.remove(at);
+        }
+    }
+    let small = |word: &str| {
+        SMALL_TALK.iter().any(|(_, list)| list.contains(&word))
+            || ACKNOWLEDGEMENTS.contains(&word)
+            || DECISION_WORDS.contains(&word)
+    };
+    rest.iter()
+        .all(|word| small(word) && !DECISION_NEGATIONS.contains(word))
+}
+
+/// A customer's decision about what to do next, folded ("I'll" is "ill").
+const DECISIONS: [&str; 105] = [
+    "ill order",
+    "i will order",
+    "ill go ahead and place the order",
+    "i will go ahead and place the order",
+    "go ahead and place the order",
+    "go ahead and order",
+    "ill place the order",
+    "ill place my order",
+    "ill place an order",
+    "i will place the order",
+    "i will place my order",
+    "i will place an order",
+    "ill buy",
+    "i will buy",
+    "ill get",
+    "i will get",
+    "ill take",
+    "i will take",
+    "ill go ahead",
+    "i will go ahead",
+    "ill go for",
+    "ill try",
+    "i will try",
+    "ill give it a try",
+    "ill do",
+    "i will do",
+    "ill wait",
+    "i will wait",
+    "ill pay",
+    "im going to order",
+    "im gonna order",
+    "going to order",
+    "gonna order",
+    "going to buy",
+    "gonna buy",
+    "lets do",
+    "lo pido",
+    "la pido",
+    "los pido",
+    "las pido",
+    "lo compro",
+    "la compro",
+    "los compro",
+    "lo encargo",
+    "hago el pedido",
+    "hare el pedido",
+    "voy a pedir",
+    "voy a comprar",
+    "voy a hacer el pedido",
+    "lo voy a pedir",
+    "lo voy a comprar",
+    "la voy a pedir",
+    "lo intento",
+    "lo intentare",
+    "lo pruebo",
+    "lo probare",
+    "voy a probar",
+    "voy a intentar",
+    "esperare",
+    "me espero",
+    "hago eso",
+    "hare eso",
+    "je commande",
+    "je vais commander",
+    "je passe commande",
+    "je passerai commande",
+    "je vais passer commande",
+    "je passe la commande",
+    "je vais passer la commande",
+    "je lachete",
+    "je vais lacheter",
+    "je le prends",
+    "je la prends",
+    "je les prends",
+    "je vais essayer",
+    "jessaie",
+    "je reessaie",
+    "je vais tenter",
+    "jattends",
+    "jattendrai",
+    "je vais attendre",
+    "je fais ca",
+    "je vais faire ca",
+    "ik bestel",
+    "bestel ik",
+    "ga ik bestellen",
+    "ik ga bestellen",
+    "ik ga het bestellen",
+    "ik koop",
+    "koop ik",
+    "ga ik kopen",
+    "ik ga kopen",
+    "ik plaats de bestelling",
+    "ik plaats mijn bestelling",
+    "plaats ik de bestelling",
+    "plaats ik mijn bestelling",
+    "ik probeer",
+    "probeer ik",
+    "ga ik proberen",
+    "ik ga proberen",
+    "ik wacht",
+    "wacht ik",
+    "ik ga wachten",
+    "doe ik",
+    "ik doe dat",
+];
+
+/// Words that may go with a decision in `acts_on_the_answer` besides small talk: when, what,
+/// and the rest of the phrase ("I'll go ahead and place the order tonight"), folded.
+const DECISION_WORDS: &[&str] = &[
+    "today",
+    "tonight",
+    "tomorrow",
+    "now",
+    "later",
+    "away",
+    "this",
+    "week",
+    "weekend",
+    "again",
+    "them",
+    "one",
+    "an",
+    "go",
+    "ahead",
+    "with",
+    "online",
+    "asap",
+    "first",
+    "thing",
+    "just",
+    "will",
+    "ill",
+    "then",
+    "hoy",
+    "manana",
+    "ahora",
+    "entonces",
+    "luego",
+    "esta",
+    "noche",
+    "pronto",
+    "tarde",
+    "mas",
+    "nuevo",
+    "otra",
+    "vez",
+    "pues",
+    "lo",
+    "la",
+    "los",
+    "las",
+    "el",
+    "y",
+    "mismo",
+    "aujourdhui",
+    "demain",
+    "maintenant",
+    "alors",
+    "ce",
+    "soir",
+    "tout",
+    "suite",
+    "plus",
+    "tard",
+    "bientot",
+    "encore",
+    "une",
+    "fois",
+    "donc",
+    "le",
+    "les",
+    "et",
+    "du",
+    "coup",
+    "vandaag",
+    "morgen",
+    "nu",
+    "dan",
+    "vanavond",
+    "straks",
+    "meteen",
+    "direct",
+    "later",
+    "nog",
+    "een",
+    "keer",
+    "het",
+    "de",
+    "wel",
+    "even",
+    "toch",
+    "gewoon",
+];
+
+/// Words that turn a decision around ("I'll not order then", "je ne commande pas").
+const DECISION_NEGATIONS: &[&str] = &[
+    "not", "no", "dont", "wont", "never", "nunca", "ne", "pas", "jamais", "niet", "geen", "nooit",
+];
 
 /// Thanks with word that the matter is settled ("it works now, thanks", "c'est réglé avec
 /// votre collègue, merci", "ok is opgelost, bedankt"): thanks, however the rest is worded.
