@@ -512,11 +512,22 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "info",
             "information",
             "and",
+            // "oh what a shame, thanks anyway", "too bad, bye"
+            "shame",
+            "pity",
+            "too",
+            "bad",
+            "bummer",
         ],
     ),
     (
         Language::Es,
         &[
+            // "vaya, pues nada. Adiós", "qué lástima, gracias"
+            "vaya",
+            "lastima",
+            "pena",
+            "que",
             "da",
             "igual",
             "importa",
@@ -622,7 +633,8 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             // "bon tant pis. bonne journée", "bref, merci"
             "bon", "alors", "bref", "enfin",
             // "merci pour les infos", "merci beaucoup et bonne journée"
-            "les", "infos", "info", "et",
+            "les", "infos", "info", "et", // "d'accord, dommage. merci"
+            "dommage",
         ],
     ),
     (

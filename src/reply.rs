@@ -28,8 +28,11 @@ pub const ENGINE_TEMPLATES: [&str; 8] = [
 ];
 
 /// Variables every template may use (besides `slots.<name>` and list items in `each`).
-const ROOT_VARIABLES: [&str; 32] = [
+const ROOT_VARIABLES: [&str; 35] = [
     "customer.name",
+    "customer.first_name",
+    "returning",
+    "hours_follow",
     "customer.known",
     "business.name",
     "business.help_center_url",

@@ -226,14 +226,52 @@ impl<'a> Turn<'a> {
                 locale::small_talk(&self.inbound.text),
                 Some(locale::SmallTalk::Thanks | locale::SmallTalk::Goodbye)
             );
+        self.respond();
         if self.new_session && !closing {
-            self.run_passive_flow("first_contact", ReplyKind::Autoresponse);
-            // The autoresponse already says when the default queue opens: not again this turn.
-            let (open_now, next_open_at) = self.queue_open(&self.content.settings.default_queue);
-            if !open_now {
-                self.state.off_hours_notice_for = next_open_at;
-            }
+            self.introduce();
         }
+    }
+
+    /// The autoresponse of a new session, put before the turn's replies. It is written last
+    /// so that it knows what they say: when a hand-off, the off-hours notice or the opening
+    /// hours already tell when a person replies (perhaps another queue's, at another hour),
+    /// the template gets `hours_follow` and need not say it too.
+    fn introduce(&mut self) {
+        let default_queue = self.content.settings.default_queue.clone();
+        let (open_now, next_open_at) = self.queue_open(&default_queue);
+        let said_when = |replies: &[Reply], next_open: &str| {
+            replies.iter().any(|reply| {
+                matches!(reply.kind, ReplyKind::Handoff | ReplyKind::OffHours)
+                    || (!next_open.is_empty() && reply.text.contains(next_open))
+            })
+        };
+        let queue = std::mem::replace(&mut self.queue, default_queue);
+        let next_open = if open_now {
+            String::new()
+        } else {
+            self.template_data(self.language)["next_open"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        };
+        let later = std::mem::take(&mut self.replies);
+        self.extra
+            .insert("hours_follow", Value::Bool(said_when(&later, &next_open)));
+        self.extra
+            .insert("returning", Value::Bool(self.state.session > 1));
+        self.run_passive_flow("first_contact", ReplyKind::Autoresponse);
+        self.replies.extend(later);
+        self.queue = queue;
+        // Told when the default queue opens, the customer is not told again this session
+        // unless a hand-off needs it.
+        if !open_now && self.state.off_hours_notice_for.is_none() {
+            self.state.off_hours_notice_for = next_open_at;
+        }
+    }
+
+    /// Everything of the turn but the autoresponse: a flow, an answer, suggestions or a
+    /// hand-off.
+    fn respond(&mut self) {
         self.remember_values();
         if let Some(position) = self.state.waiting.clone() {
             if let Some(found) = self.flow_trigger(&[Scope::Always, Scope::InFlow]) {
@@ -1815,9 +1853,11 @@ impl<'a> Turn<'a> {
             ),
             _ => (String::new(), String::new()),
         };
+        let unknown = || unknown_name(language).to_string();
         let mut data = json!({
             "customer": {
-                "name": customer_name.map_or_else(|| unknown_name(language).to_string(), str::to_string),
+                "name": customer_name.map_or_else(unknown, str::to_string),
+                "first_name": customer_name.map_or_else(unknown, first_name),
                 "known": customer_name.is_some(),
             },
             "business": {"name": settings.business.name, "help_center_url": settings.business.help_center_url},
@@ -1839,6 +1879,27 @@ impl<'a> Turn<'a> {
             }
         }
         data
+    }
+}
+
+/// The name a greeting uses: the first of a full name ("Margaret" of "Margaret Hughes"),
+/// the whole name when it opens with a title or an initial ("Dr. Hughes", "J. Hughes") or is
+/// written surname first ("Hughes, Margaret").
+fn first_name(name: &str) -> String {
+    const TITLES: [&str; 20] = [
+        "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sr", "sra", "srta", "don", "dona", "m",
+        "mme", "mlle", "dhr", "mevr", "mevrouw", "meneer", "heer",
+    ];
+    let mut words = name.split_whitespace();
+    let Some(first) = words.next() else {
+        return name.to_string();
+    };
+    let bare = fold(first);
+    let initial = bare.chars().count() == 1;
+    if words.next().is_none() || name.contains(',') || initial || TITLES.contains(&bare.as_str()) {
+        name.to_string()
+    } else {
+        first.to_string()
     }
 }
 
