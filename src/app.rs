@@ -84,6 +84,14 @@ impl AppConfig {
         if admin.as_ref().is_some_and(|key| key.len() < 8) {
             bail!("FIRSTLINE_ADMIN_KEY must have at least 8 characters");
         }
+        // The admin key reaches every channel and the hand-off queue: an adapter holding it
+        // would too.
+        if let Some((channel, _)) = adapters
+            .iter()
+            .find(|(_, key)| admin.as_deref() == Some(key.as_str()))
+        {
+            bail!("FIRSTLINE_ADMIN_KEY is also the key of channel `{channel}`; give the admin its own key");
+        }
         let rate_limit_per_minute = match env("FIRSTLINE_RATE_LIMIT_PER_MINUTE") {
             Some(text) => match text.parse::<u32>() {
                 Ok(0) => None,
@@ -98,6 +106,15 @@ impl AppConfig {
         if let Some(url) = &handoff_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 bail!("the hand-off URL must start with http:// or https://");
+            }
+            // A hand-off carries the customer and the transcript: the helpdesk must be able
+            // to tell it came from here. A forgotten secret stops the start, it does not
+            // send unsigned requests.
+            if handoff_secret.is_none() {
+                bail!(
+                    "a hand-off URL is set but FIRSTLINE_HANDOFF_SECRET is not: hand-offs are signed \
+                     (Standard Webhooks); set the secret the helpdesk verifies with (whsec_ + base64)"
+                );
             }
         }
         Ok(AppConfig {

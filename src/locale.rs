@@ -85,6 +85,42 @@ impl Locale {
         Some(Locale { tag })
     }
 
+    /// What a channel's locale hint says, however it is written: the language and a region
+    /// of a full BCP 47 tag (`zh-Hant-TW` as `zh-TW`, `es-MX-u-ca-gregory` as `es-MX`,
+    /// `de-CH-1996` as `de-CH`), or of a POSIX one (`en_US.UTF-8`, `fr_FR@euro`). `None` when
+    /// it names no language (`und`, `x-private`, `123`): such a hint is ignored, never a
+    /// reason to refuse a customer's message.
+    pub fn from_hint(raw: &str) -> Option<Locale> {
+        let raw = raw.trim();
+        let raw = raw.split(['.', '@']).next().unwrap_or(raw);
+        let mut parts = raw.split(['-', '_']);
+        let language = parts.next()?;
+        if !(2..=3).contains(&language.len())
+            || !language.chars().all(|c| c.is_ascii_alphabetic())
+            || language.eq_ignore_ascii_case("und")
+        {
+            return None;
+        }
+        let mut tag = language.to_ascii_lowercase();
+        for part in parts {
+            match part.len() {
+                // A script ("Hant", "Latn") says nothing the engine uses.
+                4 if part.chars().all(|c| c.is_ascii_alphabetic()) => continue,
+                2 if part.chars().all(|c| c.is_ascii_alphabetic()) => {
+                    tag.push('-');
+                    tag.push_str(&part.to_ascii_uppercase());
+                }
+                3 if part.chars().all(|c| c.is_ascii_digit()) => {
+                    tag.push('-');
+                    tag.push_str(part);
+                }
+                _ => {}
+            }
+            break;
+        }
+        Some(Locale { tag })
+    }
+
     pub fn from_language(language: Language) -> Locale {
         Locale {
             tag: language.code().to_string(),

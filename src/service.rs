@@ -38,7 +38,9 @@ pub struct MessageRequest {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
-    #[error("message `{0}` was already received with different content")]
+    #[error(
+        "message `{0}` was already received on this channel with another text, customer or conversation: message ids are unique per channel"
+    )]
     DifferentContent(String),
     #[error("the conversation is too busy; try again")]
     Busy,
@@ -123,6 +125,18 @@ impl Service {
                 Some(record) => (record.state.clone(), Some(record.version)),
                 None => (ConversationState::default(), None),
             };
+            // Adapters often send the profile once: what a message leaves out is kept.
+            let completed;
+            let request = match &record {
+                Some(record) => {
+                    completed = MessageRequest {
+                        customer: with_stored_profile(&request.customer, &record.customer),
+                        ..request.clone()
+                    };
+                    &completed
+                }
+                None => request,
+            };
             let content = self.content();
             let inbound = Inbound {
                 channel: request.channel.clone(),
@@ -200,7 +214,8 @@ impl Service {
                     .history(
                         &request.channel,
                         &request.conversation_id,
-                        TRANSCRIPT_MESSAGES,
+                        // One more than is sent: whether the transcript is cut.
+                        TRANSCRIPT_MESSAGES + 1,
                     )
                     .await?
             } else {
@@ -217,6 +232,11 @@ impl Service {
             }));
             let skip = transcript.len().saturating_sub(TRANSCRIPT_MESSAGES);
             let id = delivery_id(&request.channel, &request.message_id, "handoff");
+            let content = self.content();
+            let queue = content.settings.queues.get(&handoff.queue);
+            let chain = crate::locale::Locale::parse(&decision.locale)
+                .map(|locale| locale.fallback_chain(&content.settings.default_locale))
+                .unwrap_or_else(|| vec![content.settings.default_locale.clone()]);
             let payload = HandoffPayload {
                 kind: "handoff",
                 id: &id,
@@ -224,6 +244,11 @@ impl Service {
                 conversation: &conversation,
                 customer: customer_json(&request.customer),
                 locale: &decision.locale,
+                message: json!({"id": request.message_id, "text": request.text, "sent_at": request.sent_at.map(|t| t.to_string())}),
+                flow: decision.flow.as_deref(),
+                queue_name: queue.map(|queue| queue.name.get(&chain)),
+                reply_minutes: queue.map(|queue| queue.reply_minutes),
+                transcript_truncated: skip > 0,
                 handoff,
                 transcript: transcript[skip..]
                     .iter()
@@ -272,6 +297,16 @@ struct HandoffPayload<'a> {
     conversation: &'a serde_json::Value,
     customer: serde_json::Value,
     locale: &'a str,
+    /// The customer's message that was handed off.
+    message: serde_json::Value,
+    /// The flow that handed off, if one did.
+    flow: Option<&'a str>,
+    /// The queue's name in the conversation's language, and how soon it usually replies.
+    queue_name: Option<&'a str>,
+    reply_minutes: Option<u32>,
+    /// The conversation has older messages than the transcript holds (see
+    /// `GET /v1/conversations/{channel}/{id}` for all of them).
+    transcript_truncated: bool,
     #[serde(flatten)]
     handoff: &'a HandoffDecision,
     transcript: Vec<serde_json::Value>,
@@ -283,8 +318,31 @@ fn bot_message(reply: &Reply, decision: &Decision) -> NewMessage {
     NewMessage {
         direction: Direction::Bot,
         message_id: None,
-        text: reply.text.clone(),
+        // The history is plain text on every channel, as the customer's messages are.
+        text: reply.plain_text().to_string(),
         meta: json!({"kind": reply.kind, "action": decision.action, "content_version": decision.content_version}),
+    }
+}
+
+/// The customer of a message, the fields it leaves out (or sends empty) taken from the
+/// conversation's stored profile of the same customer: an adapter that sends the name, the
+/// locale or the time zone only with the first message keeps them for the agent and for
+/// the replies. Another customer id is another person: nothing is taken.
+fn with_stored_profile(customer: &Customer, stored: &serde_json::Value) -> Customer {
+    if stored["id"].as_str() != Some(customer.id.as_str()) {
+        return customer.clone();
+    }
+    let keep = |given: &Option<String>, field: &str| {
+        given
+            .clone()
+            .filter(|value| !value.trim().is_empty())
+            .or_else(|| stored[field].as_str().map(str::to_string))
+    };
+    Customer {
+        id: customer.id.clone(),
+        name: keep(&customer.name, "name"),
+        locale: keep(&customer.locale, "locale"),
+        timezone: keep(&customer.timezone, "timezone"),
     }
 }
 

@@ -125,7 +125,14 @@ impl From<JsonRejection> for ApiError {
                 format!("the body is not valid JSON: {}", error.body_text()),
             ),
             JsonRejection::JsonDataError(error) => {
-                ApiError::new(Code::InvalidRequest, error.body_text())
+                let text = error.body_text();
+                let said = text
+                    .strip_prefix("Failed to deserialize the JSON body into the target type: ")
+                    .unwrap_or(&text);
+                ApiError::new(
+                    Code::InvalidRequest,
+                    format!("the body does not fit: {said}"),
+                )
             }
             other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 ApiError::new(Code::PayloadTooLarge, "the body is larger than 64 KiB")
@@ -137,7 +144,11 @@ impl From<JsonRejection> for ApiError {
 
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> ApiError {
-        ApiError::invalid(rejection.body_text())
+        let text = rejection.body_text();
+        let said = text
+            .strip_prefix("Failed to deserialize query string: ")
+            .unwrap_or(&text);
+        ApiError::invalid(format!("the query string does not fit: {said}"))
     }
 }
 

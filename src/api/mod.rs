@@ -81,6 +81,13 @@ impl Keys {
                     "FIRSTLINE_API_KEYS: channel `{channel}` needs a key of at least 8 characters"
                 ));
             }
+            // One key, one channel: with the same key for two, one of them could not be
+            // reached, and which one would depend on the order of the list.
+            if let Some((other, _)) = keys.iter().find(|(_, known)| known == key) {
+                return Err(format!(
+                    "FIRSTLINE_API_KEYS: channels `{other}` and `{channel}` have the same key; give each channel its own"
+                ));
+            }
             keys.push((channel.to_string(), key.to_string()));
         }
         Ok(keys)
@@ -90,8 +97,10 @@ impl Keys {
         let presented = headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
+            // The scheme's name is case-insensitive (RFC 9110): "bearer" is "Bearer".
+            .and_then(|value| value.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, key)| key.trim())
             .ok_or_else(|| {
                 ApiError::new(Code::Unauthorized, "send `Authorization: Bearer <API key>`")
             })?;
@@ -390,10 +399,12 @@ async fn post_message(
                 })
                 .inc();
         }
+        // Ids come from adapters: written quoted and escaped (`?`), so that one cannot
+        // forge a log line ("c-1\n INFO … decided …").
         tracing::info!(
             channel = %request.channel,
-            conversation = %request.conversation_id,
-            message = %request.message_id,
+            conversation = ?request.conversation_id,
+            message_id = ?request.message_id,
             %action,
             locale = %decision.locale,
             content = %decision.content_version,
@@ -421,7 +432,7 @@ fn validate_message(body: MessageBody, max_text_chars: usize) -> Result<MessageR
     check_id("conversation_id", &body.conversation_id)?;
     check_id("message_id", &body.message_id)?;
     check_id("customer.id", &body.customer.id)?;
-    if body.text.trim().is_empty() {
+    if blank(&body.text) {
         return Err(ApiError::invalid("`text` is empty"));
     }
     if body.text.contains('\0') {
@@ -443,24 +454,25 @@ fn validate_message(body: MessageBody, max_text_chars: usize) -> Result<MessageR
             "`customer.name` is longer than {MAX_ID_CHARS} characters"
         )));
     }
-    let locale = match body
+    // A channel passes the browser's or the phone's locale through as it comes: whatever
+    // names a language is read as a hint, and anything else is no hint (the text tells the
+    // language). A customer's message is never refused for it.
+    if body
+        .customer
+        .locale
+        .as_ref()
+        .is_some_and(|locale| locale.chars().count() > MAX_ID_CHARS)
+    {
+        return Err(ApiError::invalid(format!(
+            "`customer.locale` is longer than {MAX_ID_CHARS} characters"
+        )));
+    }
+    let locale = body
         .customer
         .locale
         .as_deref()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-    {
-        Some(raw) => Some(
-            Locale::parse(raw)
-                .ok_or_else(|| {
-                    ApiError::invalid(format!(
-                        "`customer.locale` `{raw}` is not a locale such as `es` or `es-MX`"
-                    ))
-                })?
-                .to_string(),
-        ),
-        None => None,
-    };
+        .and_then(Locale::from_hint)
+        .map(|locale| locale.to_string());
     let timezone = match body
         .customer
         .timezone
@@ -534,11 +546,23 @@ fn printable_name(name: &str) -> Option<String> {
     (!name.is_empty()).then_some(name)
 }
 
+/// Whether a text shows nothing: only white space and invisible format characters (zero
+/// width spaces and joiners, the byte order mark).
+fn blank(text: &str) -> bool {
+    text.chars().all(|c| {
+        c.is_whitespace() || matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}')
+    })
+}
+
 fn check_id(field: &str, value: &str) -> Result<(), ApiError> {
     let characters = value.chars().count();
-    if characters == 0 || characters > MAX_ID_CHARS || value.chars().any(char::is_control) {
+    if characters == 0
+        || characters > MAX_ID_CHARS
+        || value.chars().any(char::is_control)
+        || blank(value)
+    {
         return Err(ApiError::invalid(format!(
-            "`{field}` is 1 to {MAX_ID_CHARS} printable characters"
+            "`{field}` is 1 to {MAX_ID_CHARS} printable characters, not all of them spaces"
         )));
     }
     Ok(())
@@ -635,7 +659,7 @@ async fn handback(
     if !found {
         return Err(ApiError::new(Code::NotFound, "no such conversation"));
     }
-    tracing::info!(%channel, conversation = %conversation_id, "handed back to the bot");
+    tracing::info!(%channel, conversation = ?conversation_id, "handed back to the bot");
     Ok(Json(
         json!({"channel": channel, "conversation_id": conversation_id, "owner": {"kind": "bot"}}),
     )
@@ -645,6 +669,9 @@ async fn handback(
 #[derive(Deserialize)]
 struct AgentMessageBody {
     text: String,
+    /// The helpdesk's id for the message: a retry with the same id is stored once.
+    #[serde(default)]
+    message_id: Option<String>,
     #[serde(default)]
     agent: Option<serde_json::Value>,
     #[serde(default)]
@@ -659,17 +686,35 @@ async fn agent_message(
 ) -> Result<Response, ApiError> {
     let Path((channel, conversation_id)) = path?;
     authorize_channel(&caller, &channel)?;
-    if body.text.trim().is_empty() || body.text.chars().count() > state.max_text_chars * 4 {
+    if blank(&body.text) || body.text.chars().count() > state.max_text_chars * 4 {
         return Err(ApiError::invalid("`text` is empty or too long"));
     }
     if body.text.contains('\0') {
         return Err(ApiError::invalid(NUL_IN_TEXT));
     }
+    if let Some(id) = &body.message_id {
+        check_id("message_id", id)?;
+    }
+    let content = state.service.content();
+    let settings = &content.settings;
+    if let Some(queue) = body.queue.as_deref() {
+        if !settings.queues.contains_key(queue) {
+            return Err(ApiError::invalid(format!(
+                "`queue` `{queue}` is not a configured queue"
+            )));
+        }
+    }
+    // An agent who speaks first in a conversation the bot owns takes it over, for the
+    // queue named or the default one.
+    let queue = body
+        .queue
+        .clone()
+        .unwrap_or_else(|| settings.default_queue.clone());
+    drop(content);
     let now = state.clock.now();
-    let queue = body.queue.clone();
     let message = NewMessage {
         direction: Direction::Agent,
-        message_id: None,
+        message_id: body.message_id,
         text: body.text,
         meta: json!({"agent": body.agent}),
     };
@@ -677,7 +722,7 @@ async fn agent_message(
     let change = Box::new(move |state: &mut crate::engine::ConversationState| {
         let queue = match &state.owner {
             Owner::Human { queue, .. } => queue.clone(),
-            Owner::Bot => queue.unwrap_or_else(|| "agent".into()),
+            Owner::Bot => queue,
         };
         state.owner = Owner::Human { queue, since: now };
     });
@@ -713,7 +758,7 @@ async fn kb_search(
     let content = state.service.content();
     let settings = &content.settings;
     let locale = match query.locale.as_deref() {
-        Some(raw) => Locale::parse(raw)
+        Some(raw) => Locale::from_hint(raw)
             .ok_or_else(|| ApiError::invalid(format!("`locale` `{raw}` is not a locale")))?,
         None => settings.default_locale.clone(),
     };
@@ -723,7 +768,9 @@ async fn kb_search(
         .or(settings.default_locale.language())
         .ok_or_else(|| ApiError::invalid("no help center for that locale"))?;
     let limit = bounded_limit(query.limit, 5, 20)?;
-    let hits = content.help_center.search(language, &query.q, limit);
+    // An article none of whose words the query shares is no result ("zzzzqqq").
+    let mut hits = content.help_center.search(language, &query.q, limit);
+    hits.retain(|hit| !hit.matched_terms.is_empty());
     Ok(Json(SearchResponse {
         locale: language.code(),
         content_version: &content.version,
@@ -754,11 +801,15 @@ struct SearchResponse<'a> {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct HandoffQuery {
     #[serde(default)]
     status: Option<String>,
     #[serde(default)]
     limit: Option<usize>,
+    /// The `seq` of the last hand-off of the page before (`next_after`).
+    #[serde(default)]
+    after: Option<i64>,
 }
 
 async fn list_handoffs(
@@ -774,7 +825,15 @@ async fn list_handoffs(
             .ok_or_else(|| ApiError::invalid("`status` is pending, failed or delivered"))?,
     };
     let limit = bounded_limit(query.limit, 100, 1000)?;
-    let deliveries = state.service.store.list_deliveries(status, limit).await?;
+    let deliveries = state
+        .service
+        .store
+        .list_deliveries(status, query.after.unwrap_or(0), limit)
+        .await?;
+    // A full page may have more after it: its last `seq` is where the next page starts.
+    let next_after = (deliveries.len() == limit)
+        .then(|| deliveries.last().map(|delivery| delivery.seq))
+        .flatten();
     let items: Vec<serde_json::Value> = deliveries
         .iter()
         .map(|delivery| {
@@ -783,7 +842,10 @@ async fn list_handoffs(
             item
         })
         .collect();
-    Ok(Json(json!({"status": status, "handoffs": items})).into_response())
+    Ok(
+        Json(json!({"status": status, "handoffs": items, "next_after": next_after}))
+            .into_response(),
+    )
 }
 
 async fn retry_handoff(

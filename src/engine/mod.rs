@@ -364,12 +364,14 @@ impl<'a> Turn<'a> {
     fn choose_locale(&mut self) {
         let settings = &self.content.settings;
         let languages = settings.languages();
+        // The channel's hint, when it names a language the content serves.
         let given = self
             .inbound
             .customer
             .locale
             .as_deref()
-            .and_then(Locale::parse);
+            .and_then(Locale::from_hint)
+            .filter(|given| given.language().is_some_and(|l| languages.contains(&l)));
         let remembered = self.state.locale.as_deref().and_then(Locale::parse);
         let other_language = std::cell::Cell::new(false);
         // Small talk's words are shared by the help centers' ("top", "super"): its own
@@ -414,6 +416,24 @@ impl<'a> Turn<'a> {
                 })
                 .map(Locale::from_language)
         };
+        // The hint says what a short or shared-word message cannot ("ok", "super"); a
+        // message of a few words that the help center's or the flows' vocabulary places in
+        // another served language says more ("¿Cuánto cuesta el envío?" from a phone set to
+        // English).
+        let written_in = || {
+            if locale::word_count(&self.inbound.text) < HINT_OVERRIDE_WORDS || small_talk {
+                return None;
+            }
+            self.content
+                .help_center
+                .guess_language(&self.inbound.text)
+                .or_else(|| self.content.triggers.phrase_language(&self.inbound.text))
+                .filter(|l| languages.contains(l))
+        };
+        let given = given.map(|given| match written_in() {
+            Some(language) if given.language() != Some(language) => Locale::from_language(language),
+            _ => given,
+        });
         let locale = given
             .or_else(|| {
                 // A clear detection wins over memory: customers switch language.
@@ -1812,12 +1832,16 @@ impl<'a> Turn<'a> {
             .unwrap_or(self.language);
         let data = self.template_data(language);
         let html = reply::is_html_channel(&self.inbound.channel);
-        match self
-            .content
-            .templates
-            .render(&self.chain, template, data, html)
-        {
-            Some(text) if !text.is_empty() => self.replies.push(Reply { text, kind }),
+        let templates = &self.content.templates;
+        let plain = html
+            .then(|| templates.render(&self.chain, template, data.clone(), false))
+            .flatten();
+        match templates.render(&self.chain, template, data, html) {
+            Some(text) if !text.is_empty() => self.replies.push(Reply {
+                plain: plain.filter(|plain| *plain != text),
+                text,
+                kind,
+            }),
             Some(_) => {}
             None => tracing::error!(template, locale = %self.locale, "no template to render"),
         }
@@ -1902,6 +1926,9 @@ fn first_name(name: &str) -> String {
         first.to_string()
     }
 }
+
+/// The fewest words of a message whose own language outweighs the channel's locale hint.
+const HINT_OVERRIDE_WORDS: usize = 3;
 
 /// What templates get as `customer.name` when the name is unknown.
 fn unknown_name(language: Language) -> &'static str {

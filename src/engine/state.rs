@@ -103,8 +103,20 @@ pub enum Action {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reply {
+    /// As the channel shows it: HTML-escaped values on a web channel, plain text elsewhere.
     pub text: String,
     pub kind: ReplyKind,
+    /// The same reply in plain text when `text` is HTML-escaped: what the history and the
+    /// helpdesk's transcript keep, beside the customer's own words, which are never escaped.
+    #[serde(skip)]
+    pub plain: Option<String>,
+}
+
+impl Reply {
+    /// The reply in plain text, whatever the channel.
+    pub fn plain_text(&self) -> &str {
+        self.plain.as_deref().unwrap_or(&self.text)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

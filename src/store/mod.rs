@@ -62,7 +62,7 @@ pub enum Direction {
 }
 
 impl Direction {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Direction::Customer => "customer",
             Direction::Bot => "bot",
@@ -165,7 +165,7 @@ impl DeliveryStatus {
 #[derive(Debug, Clone, Serialize)]
 pub struct Delivery {
     pub id: String,
-    #[serde(skip)]
+    /// The delivery's place in the outbox, increasing: a page of a listing ends at one.
     pub seq: i64,
     pub channel: String,
     pub conversation_id: String,
@@ -336,14 +336,17 @@ impl Store {
         }
     }
 
+    /// Deliveries of one status, oldest first, after the one numbered `after` (a page's
+    /// last `seq`: the next page).
     pub async fn list_deliveries(
         &self,
         status: DeliveryStatus,
+        after: i64,
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError> {
         match self {
-            Store::Sqlite(store) => store.list_deliveries(status, limit).await,
-            Store::Postgres(store) => store.list_deliveries(status, limit).await,
+            Store::Sqlite(store) => store.list_deliveries(status, after, limit).await,
+            Store::Postgres(store) => store.list_deliveries(status, after, limit).await,
         }
     }
 

@@ -254,6 +254,20 @@ impl PostgresStore {
             transaction.rollback().await?;
             return Ok(false);
         };
+        // A message with an id is written once: a helpdesk's retry changes nothing. (The
+        // conversation's row is locked by the read, so two retries cannot both pass.)
+        if let Some(id) = &message.message_id {
+            let seen = transaction
+                .query_opt(
+                    "SELECT 1 FROM messages WHERE channel = $1 AND conversation_id = $2 AND direction = $3 AND message_id = $4",
+                    &[&channel, &conversation_id, &message.direction.as_str(), id],
+                )
+                .await?;
+            if seen.is_some() {
+                transaction.rollback().await?;
+                return Ok(true);
+            }
+        }
         change(&mut record.state);
         let state =
             serde_json::to_string(&record.state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -371,16 +385,17 @@ impl PostgresStore {
     pub async fn list_deliveries(
         &self,
         status: DeliveryStatus,
+        after: i64,
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError> {
         let client = self.pool.get().await?;
         let statement = client
             .prepare_cached(&format!(
-                "SELECT {DELIVERY_COLUMNS} FROM outbox o WHERE o.status = $1 ORDER BY o.seq LIMIT $2"
+                "SELECT {DELIVERY_COLUMNS} FROM outbox o WHERE o.status = $1 AND o.seq > $3 ORDER BY o.seq LIMIT $2"
             ))
             .await?;
         let rows = client
-            .query(&statement, &[&status.as_str(), &(limit as i64)])
+            .query(&statement, &[&status.as_str(), &(limit as i64), &after])
             .await?;
         Ok(rows.iter().map(delivery_from_row).collect())
     }

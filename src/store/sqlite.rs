@@ -307,13 +307,14 @@ impl SqliteStore {
     pub async fn list_deliveries(
         &self,
         status: DeliveryStatus,
+        after: i64,
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError> {
         self.read(move |db| {
             let mut statement = db.prepare_cached(&format!(
-                "SELECT {DELIVERY_COLUMNS} FROM outbox o WHERE o.status = ?1 ORDER BY o.seq LIMIT ?2"
+                "SELECT {DELIVERY_COLUMNS} FROM outbox o WHERE o.status = ?1 AND o.seq > ?3 ORDER BY o.seq LIMIT ?2"
             ))?;
-            let rows = statement.query_map(params![status.as_str(), limit as i64], delivery_from_row)?;
+            let rows = statement.query_map(params![status.as_str(), limit as i64, after], delivery_from_row)?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
         .await
@@ -679,6 +680,17 @@ fn write_update(
     let Some(mut record) = read_conversation(db, channel, conversation_id)? else {
         return Ok(false);
     };
+    // A message with an id is written once: a helpdesk's retry changes nothing.
+    if let Some(id) = &message.message_id {
+        let seen = db
+            .prepare_cached(
+                "SELECT 1 FROM messages WHERE channel = ?1 AND conversation_id = ?2 AND direction = ?3 AND message_id = ?4",
+            )?
+            .exists(params![channel, conversation_id, message.direction.as_str(), id])?;
+        if seen {
+            return Ok(true);
+        }
+    }
     change(&mut record.state);
     let state =
         serde_json::to_string(&record.state).map_err(|e| StoreError::Corrupt(e.to_string()))?;

@@ -145,11 +145,12 @@ fn outside_hours_the_customer_is_told_when_a_person_is_back_and_the_handoff_is_s
         .collect::<Vec<_>>()
         .join("\n");
     assert!(all_text.contains("tomorrow at 08:00"), "{all_text}");
-    // The first-contact autoresponse already said when; the hand-off is not an extra notice.
+    // Said once: by the off-hours notice of the hand-off, not also by the autoresponse.
     assert_eq!(
         kinds(&decision),
-        [ReplyKind::Autoresponse, ReplyKind::Handoff]
+        [ReplyKind::Autoresponse, ReplyKind::OffHours]
     );
+    assert_eq!(all_text.matches("08:00").count(), 1, "{all_text}");
 }
 
 #[test]
@@ -512,11 +513,13 @@ fn the_language_is_the_given_locale_else_detected_else_the_default() {
     assert_eq!(detect("reembolso", None), "es");
     assert_eq!(detect("paypal", None), "en");
     assert_eq!(detect("no", None), "en");
-    // A given locale wins, and a regional one keeps its region.
-    assert_eq!(
-        detect("How long does delivery take?", Some("es-MX")),
-        "es-MX"
-    );
+    // A given locale wins over a short or shared-word message, and a regional one keeps
+    // its region; a question of a few words in another served language outweighs it.
+    assert_eq!(detect("ok gracias", Some("es-MX")), "es-MX");
+    assert_eq!(detect("¿Cuánto tarda la entrega?", Some("es-MX")), "es-MX");
+    assert_eq!(detect("How long does delivery take?", Some("es-MX")), "en");
+    // A locale the content does not serve is no hint.
+    assert_eq!(detect("Hoe lang duurt de levering?", Some("de-DE")), "nl");
 }
 
 #[test]
@@ -597,7 +600,12 @@ fn the_customers_time_zone_and_name_shape_the_replies() {
         &inbound,
         at(CLOSED),
     );
-    let text = &decision.replies[0].text;
+    let text = decision
+        .replies
+        .iter()
+        .map(|r| r.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
     assert!(text.contains("Ana"), "{text}");
     // Monday 08:00 in Amsterdam is 02:00 in New York.
     assert!(text.contains("02:00 (your time)"), "{text}");

@@ -237,22 +237,35 @@ pub(crate) async fn the_bot_is_silent_while_a_person_owns_the_conversation_until
         delivered[1].body["message"]["text"],
         "How much does shipping cost?"
     );
-    // The agent's messages are kept; a hand-back returns the conversation to the bot.
-    let (status, _) = app
+    // The agent's messages are kept, once each when the helpdesk retries with the same id;
+    // a hand-back returns the conversation to the bot.
+    for _ in 0..2 {
+        let (status, _) = app
+            .post(
+                "/v1/conversations/web/c1/agent-messages",
+                Some(ADMIN_KEY),
+                &json!({"text": "Hi Ana, Bea here.", "message_id": "agent-1"}),
+            )
+            .await;
+        assert_eq!(status, 201);
+    }
+    let (status, body) = app
         .post(
             "/v1/conversations/web/c1/agent-messages",
             Some(ADMIN_KEY),
-            &json!({"text": "Hi Ana, Bea here."}),
+            &json!({"text": "Hi", "queue": "no-such-queue"}),
         )
         .await;
-    assert_eq!(status, 201);
+    assert_eq!(status, 422, "an unknown queue is refused: {body}");
     let (_, conversation) = app.get("/v1/conversations/web/c1", Some(WEB_KEY)).await;
     assert_eq!(conversation["owner"]["kind"], "human");
-    assert!(conversation["messages"]
+    let agent_lines = conversation["messages"]
         .as_array()
         .unwrap()
         .iter()
-        .any(|m| m["direction"] == "agent" && m["text"] == "Hi Ana, Bea here."));
+        .filter(|m| m["direction"] == "agent" && m["text"] == "Hi Ana, Bea here.")
+        .count();
+    assert_eq!(agent_lines, 1, "{conversation}");
     let (status, _) = app
         .post(
             "/v1/conversations/web/c1/handback",
@@ -541,8 +554,10 @@ async fn every_error_has_the_same_shape_and_the_right_status() {
         (json!({"text": "hello\u{0}world"}), "text"),
         (json!({"channel": "Web Chat"}), "channel"),
         (json!({"conversation_id": ""}), "conversation_id"),
+        (json!({"text": "\u{200b}\u{feff} "}), "text"),
+        (json!({"message_id": "  "}), "message_id"),
         (
-            json!({"customer": {"id": "u", "locale": "not a locale"}}),
+            json!({"customer": {"id": "u", "locale": "x".repeat(201)}}),
             "customer.locale",
         ),
         (
@@ -657,8 +672,8 @@ async fn hostile_customer_text_gets_a_sane_answer() {
 async fn a_customer_name_with_control_characters_is_said_cleanly() {
     let app = TestApp::spawn(Options::default()).await;
     for (index, (name, greeting)) in [
-        ("Tom\n\u{202e}Jerry\u{0}", "Hi Tom Jerry!"),
-        ("\u{1b}[31mAna\u{1b}[0m", "Hi [31mAna [0m!"),
+        ("Tom\n\u{202e}Jerry\u{0}", "Hi Tom!"),
+        ("\u{1b}[31mAna\u{1b}[0m", "Hi [31mAna!"),
         ("\n\t ", "Hi!"),
     ]
     .into_iter()
@@ -672,6 +687,131 @@ async fn a_customer_name_with_control_characters_is_said_cleanly() {
         let first = decision["replies"][0]["text"].as_str().unwrap();
         assert!(first.starts_with(greeting), "{name:?}: {first:?}");
     }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_history_is_plain_text_on_every_channel() {
+    let app = TestApp::spawn(Options::default()).await;
+    let text = "<i>hi</i> & how much does shipping cost?";
+    let (status, decision) = app.say("c-html", "m1", text).await;
+    assert_eq!(status, 200, "{decision}");
+    // The web channel shows the reply as HTML: its values are escaped.
+    let shown = decision["replies"][0]["text"].as_str().unwrap();
+    assert!(shown.contains("Maple &amp; Moss"), "{shown}");
+    // The history (and so a hand-off's transcript) keeps plain text, like the customer's.
+    let (_, conversation) = app.get("/v1/conversations/web/c-html", Some(WEB_KEY)).await;
+    let messages = conversation["messages"].as_array().unwrap();
+    assert_eq!(messages[0]["text"], text);
+    let bot: Vec<&str> = messages
+        .iter()
+        .filter(|m| m["direction"] == "bot")
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert!(bot[0].contains("Maple & Moss"), "{bot:?}");
+    assert!(!bot.iter().any(|t| t.contains("&amp;")), "{bot:?}");
+
+    // The profile sent once is kept: a later message with the customer's id only does not
+    // erase the name, the locale or the time zone.
+    let mut first = message("c-profile", "m1", "hola");
+    first["customer"] =
+        json!({"id": "ana", "name": "Ana", "locale": "es", "timezone": "America/Mexico_City"});
+    let (status, _) = app.post("/v1/messages", Some(WEB_KEY), &first).await;
+    assert_eq!(status, 200);
+    let mut second = message("c-profile", "m2", "quiero hablar con una persona");
+    second["customer"] = json!({"id": "ana"});
+    let (status, decision) = app.post("/v1/messages", Some(WEB_KEY), &second).await;
+    assert_eq!(status, 200, "{decision}");
+    let (_, conversation) = app
+        .get("/v1/conversations/web/c-profile", Some(WEB_KEY))
+        .await;
+    assert_eq!(
+        conversation["customer"],
+        json!({"id": "ana", "name": "Ana", "locale": "es", "timezone": "America/Mexico_City"}),
+        "{conversation}"
+    );
+    // Another customer id in the conversation is another person: nothing is carried over.
+    let mut third = message("c-profile", "m3", "hola");
+    third["customer"] = json!({"id": "bea"});
+    let (status, _) = app.post("/v1/messages", Some(WEB_KEY), &third).await;
+    assert_eq!(status, 200);
+    let (_, conversation) = app
+        .get("/v1/conversations/web/c-profile", Some(WEB_KEY))
+        .await;
+    assert_eq!(
+        conversation["customer"]["name"],
+        Value::Null,
+        "{conversation}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locale_hint_never_loses_a_message_and_the_text_outweighs_it() {
+    let app = TestApp::spawn(Options::default()).await;
+    // Browser and phone locales as channels pass them through: a hint, never a refusal.
+    for (index, hint) in [
+        "zh-Hant-TW",
+        "sr-Latn-RS",
+        "de-CH-1996",
+        "en_US.UTF-8",
+        "es-MX-u-ca-gregory",
+        "nl-NL-x-foo",
+        "und",
+        "x-private",
+        "123",
+        "de",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut body = message(
+            &format!("c-hint-{index}"),
+            "m1",
+            "How much does shipping cost?",
+        );
+        body["customer"]["locale"] = json!(hint);
+        let (status, decision) = app.post("/v1/messages", Some(WEB_KEY), &body).await;
+        assert_eq!(status, 200, "{hint}: {decision}");
+        assert_eq!(decision["action"], "answered", "{hint}: {decision}");
+        // The locale the decision names is the one its replies are in (with the hint's
+        // region when its language is the one used).
+        let locale = decision["locale"].as_str().unwrap();
+        assert!(
+            locale == "en" || locale.starts_with("en-"),
+            "{hint}: {decision}"
+        );
+    }
+    // A phone set to English, a question in Spanish: answered in Spanish, not handed off.
+    let mut body = message("c-hint-es", "m1", "¿Cuánto cuesta el envío?");
+    body["customer"]["locale"] = json!("en-GB");
+    let (status, decision) = app.post("/v1/messages", Some(WEB_KEY), &body).await;
+    assert_eq!(status, 200, "{decision}");
+    assert_eq!(
+        (decision["action"].as_str(), decision["locale"].as_str()),
+        (Some("answered"), Some("es")),
+        "{decision}"
+    );
+    // Too few words to tell: the hint decides ("ok" from a Spanish phone).
+    let mut body = message("c-hint-short", "m1", "ok gracias");
+    body["customer"]["locale"] = json!("es-MX");
+    let (_, decision) = app.post("/v1/messages", Some(WEB_KEY), &body).await;
+    assert_eq!(decision["locale"], "es-MX", "{decision}");
+    // Gibberish shares no word with any article: no search results.
+    let (status, body) = app
+        .get("/v1/kb/search?q=zzzzqqq&locale=en", Some(WEB_KEY))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["results"], json!([]), "{body}");
+    // Any scheme case: `bearer` is `Bearer`.
+    let response = app
+        .client
+        .get(format!("{}/v1/kb/search?q=returns", app.base))
+        .header("authorization", format!("bearer {WEB_KEY}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
     app.stop().await;
 }
 
@@ -965,6 +1105,46 @@ fn the_environment_overrides_the_file_and_bad_values_are_clear_errors() {
     assert!(
         !error.to_string().contains("not-base64-but-secret"),
         "{error}"
+    );
+
+    // Configurations that would start and then do something dangerous stop the start.
+    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw5PqYbSv5fhM=";
+    let Err(error) = load(&[("FIRSTLINE_HANDOFF_URL", "https://helpdesk.example/hooks")]) else {
+        panic!("a hand-off URL without a secret would send customer data unsigned");
+    };
+    assert!(
+        error.to_string().contains("FIRSTLINE_HANDOFF_SECRET"),
+        "{error}"
+    );
+    let signed = load(&[
+        ("FIRSTLINE_HANDOFF_URL", "https://helpdesk.example/hooks"),
+        ("FIRSTLINE_HANDOFF_SECRET", SECRET),
+    ])
+    .expect("a URL with its secret starts");
+    assert!(signed.handoff_secret.is_some());
+    let Err(error) = load(&[("FIRSTLINE_API_KEYS", "web:same-key-123,email:same-key-123")]) else {
+        panic!("one key for two channels leaves one of them unreachable");
+    };
+    let message = error.to_string();
+    assert!(
+        message.contains("`web`") && message.contains("`email`"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("same-key-123"),
+        "no key in the error: {message}"
+    );
+    let Err(error) = load(&[
+        ("FIRSTLINE_API_KEYS", "web:shared-key-123"),
+        ("FIRSTLINE_ADMIN_KEY", "shared-key-123"),
+    ]) else {
+        panic!("an adapter holding the admin key would reach every channel");
+    };
+    let message = error.to_string();
+    assert!(message.contains("FIRSTLINE_ADMIN_KEY"), "{message}");
+    assert!(
+        !message.contains("shared-key-123"),
+        "no key in the error: {message}"
     );
 }
 

@@ -211,6 +211,23 @@ async fn handoff_arrives_signed_with_the_whole_payload() {
     assert!(body["candidates"].is_array());
     assert!(body["slots"].is_object(), "{body:#}");
     assert_eq!(body["content_version"], second["content_version"]);
+    assert_eq!(body["message"]["text"], HANDOFF_TEXT, "{body:#}");
+    assert_eq!(body["transcript_truncated"], false, "{body:#}");
+    assert!(
+        body["queue_name"]
+            .as_str()
+            .is_some_and(|name| !name.is_empty()),
+        "{body:#}"
+    );
+    // Every field the OpenAPI document's webhook promises is there.
+    let (_, document) = app.get("/openapi.json", None).await;
+    let promised = document["components"]["schemas"]["HandoffEvent"]["required"]
+        .as_array()
+        .expect("the hand-off event is described");
+    for field in promised {
+        let field = field.as_str().unwrap();
+        assert!(body.get(field).is_some(), "no `{field}` in {body:#}");
+    }
 
     // The transcript: both customer messages and every bot reply, oldest first.
     let mut expected = vec![("customer".to_string(), "hello".to_string())];
@@ -219,7 +236,17 @@ async fn handoff_arrives_signed_with_the_whole_payload() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|r| ("bot".to_string(), r["text"].as_str().unwrap().to_string()))
+            // The web channel's replies are HTML; the transcript is plain text.
+            .map(|r| {
+                let shown = r["text"].as_str().unwrap();
+                let plain = shown
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">")
+                    .replace("&quot;", "\"")
+                    .replace("&#x27;", "'")
+                    .replace("&amp;", "&");
+                ("bot".to_string(), plain)
+            })
             .collect()
     };
     expected.extend(replies(&first));
@@ -670,6 +697,37 @@ pub(crate) async fn without_a_handoff_url_deliveries_stay_pending_and_nothing_is
     assert_eq!(
         items[1]["payload"]["message"]["text"],
         "my order number is 1234"
+    );
+    // Pages: a full page names where the next starts, and the pages together are the list.
+    let (status, first) = app
+        .get("/v1/handoffs?status=pending&limit=2", Some(ADMIN_KEY))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["handoffs"].as_array().unwrap().len(), 2);
+    let after = first["next_after"]
+        .as_i64()
+        .expect("a full page has a next");
+    let (_, second) = app
+        .get(
+            &format!("/v1/handoffs?status=pending&limit=2&after={after}"),
+            Some(ADMIN_KEY),
+        )
+        .await;
+    let rest = second["handoffs"].as_array().unwrap();
+    assert_eq!(rest.len(), 1, "{second}");
+    assert_eq!(rest[0]["id"], items[2]["id"]);
+    assert!(second["next_after"].is_null(), "{second}");
+    // An unknown parameter is a mistake said, not a filter silently ignored.
+    let (status, body) = app
+        .get(
+            "/v1/handoffs?status=pending&since=yesterday",
+            Some(ADMIN_KEY),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 422, "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("since"),
+        "{body}"
     );
 
     // Longer than the worker's idle poll: still pending, never attempted, never failed.
