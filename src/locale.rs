@@ -1609,7 +1609,7 @@ pub fn is_no(text: &str) -> bool {
 /// to a question for a value (an order number): asking again would not bring it. Not knowing
 /// ("I don't know", "geen idee") is not among them: the question asked again says where to
 /// look.
-const CANNOT_GIVE: [&str; 67] = [
+const CANNOT_GIVE: [&str; 79] = [
     // English
     "dont have",
     "do not have",
@@ -1631,6 +1631,9 @@ const CANNOT_GIVE: [&str; 67] = [
     "never got",
     "never received",
     "no order number",
+    "cant find it anywhere",
+    "deleted the email",
+    "deleted the mail",
     // Spanish
     "no tengo",
     "no lo tengo",
@@ -1644,6 +1647,8 @@ const CANNOT_GIVE: [&str; 67] = [
     "no recibi",
     "no he recibido",
     "no lo veo",
+    "borre el correo",
+    "borre el email",
     // French
     "je ne lai pas",
     "je lai pas",
@@ -1664,11 +1669,18 @@ const CANNOT_GIVE: [&str; 67] = [
     "je lai perdu",
     "pas de numero",
     "pas recu",
+    "introuvable",
+    "jai supprime le mail",
+    "jai efface le mail",
     // Dutch
     "heb ik niet",
     "heb ik nie",
     "heb geen",
     "kan het niet vinden",
+    "echt niet vinden",
+    "nergens vinden",
+    "mail is weg",
+    "mail verwijderd",
     "kan hem niet vinden",
     "kan ik niet vinden",
     "kan niet vinden",

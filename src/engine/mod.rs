@@ -1385,6 +1385,28 @@ impl<'a> Turn<'a> {
         let own_top = self.hits.first().map_or(0.0, |h| h.confidence);
         let surer = hits.first().is_some_and(|h| h.confidence >= own_top);
         if sure(&hits) && (surer || !sure(&self.hits)) {
+            // "et pour la Suisse ?" after the shipping costs asks the cost for a country the
+            // shop does not ship to: when the article the reading chose says nothing about
+            // the place or product named, and another the message found alone has a passage
+            // that names it ("nous ne livrons pas … en Suisse"), that one answers.
+            if elliptic {
+                let suggest = self.content.settings.thresholds_for(&self.locale).suggest;
+                let question = locale::question_part(text);
+                let chosen = hits[0].article;
+                if help_center.detail(chosen, question).is_none() {
+                    if let Some(position) = self.hits.iter().position(|hit| {
+                        hit.article != chosen
+                            && hit.confidence >= suggest
+                            && help_center.detail(hit.article, question).is_some()
+                    }) {
+                        tracing::debug!("an elliptic follow-up named what another article says");
+                        let mut hit = self.hits.remove(position);
+                        hit.confidence = hit.confidence.max(hits[0].confidence);
+                        self.hits.insert(0, hit);
+                        return;
+                    }
+                }
+            }
             tracing::debug!("read as a follow-up of the previous answer");
             self.hits = hits;
             self.followed_up = true;
