@@ -81,18 +81,34 @@ pub async fn run_worker(
         .build()
         .expect("an HTTP client with a timeout and no redirects builds");
     let queued = store.deliveries_queued();
+    // Attempts run side by side, up to PARALLEL, and a new one starts as soon as a slot is
+    // free: a helpdesk that hangs on one request (until the timeout) does not hold back
+    // the hand-offs of other conversations. Each due delivery is the oldest of its
+    // conversation, so a conversation's own deliveries still go one after the other.
+    let mut attempts: tokio::task::JoinSet<()> = tokio::task::JoinSet::new();
+    // The delivery each attempt under way is for, by task.
+    let mut in_flight: std::collections::HashMap<tokio::task::Id, String> =
+        std::collections::HashMap::new();
     loop {
         if *shutdown.borrow() {
+            while attempts.join_next().await.is_some() {}
             return;
         }
-        let mut worked = false;
-        if config.url.is_some() {
-            match store.due_deliveries(clock.now(), PARALLEL).await {
-                Ok(due) if !due.is_empty() => {
-                    worked = true;
-                    // Each due delivery is the oldest of its conversation: safe to run together.
-                    let mut attempts = tokio::task::JoinSet::new();
+        if config.url.is_some() && attempts.len() < PARALLEL {
+            // An attempt under way is still pending in the store: asked for, it is skipped.
+            match store
+                .due_deliveries(clock.now(), PARALLEL + in_flight.len())
+                .await
+            {
+                Ok(due) => {
                     for delivery in due {
+                        if attempts.len() >= PARALLEL {
+                            break;
+                        }
+                        if in_flight.values().any(|id| *id == delivery.id) {
+                            continue;
+                        }
+                        let id = delivery.id.clone();
                         let (client, store, config, observer, clock) = (
                             client.clone(),
                             store.clone(),
@@ -100,22 +116,20 @@ pub async fn run_worker(
                             observer.clone(),
                             clock.clone(),
                         );
-                        attempts.spawn(async move {
+                        let task = attempts.spawn(async move {
                             let observer = observer.as_ref();
-                            attempt(&client, &store, &config, observer, &clock, delivery).await
+                            attempt(&client, &store, &config, observer, &clock, delivery).await;
                         });
+                        in_flight.insert(task.id(), id);
                     }
-                    while attempts.join_next().await.is_some() {}
                 }
-                Ok(_) => {}
                 Err(error) => tracing::error!(%error, "cannot read the outbox"),
             }
         }
-        if worked {
-            continue;
-        }
+        // With attempts under way, the next due time may be one of theirs: a finished
+        // attempt, a new hand-off or the idle poll wakes the loop instead.
         let wait = match store.next_due_at().await {
-            Ok(Some(next)) if config.url.is_some() => {
+            Ok(Some(next)) if config.url.is_some() && attempts.is_empty() => {
                 let millis = next
                     .duration_since(clock.now())
                     .as_millis()
@@ -125,6 +139,13 @@ pub async fn run_worker(
             _ => IDLE_POLL,
         };
         tokio::select! {
+            Some(done) = attempts.join_next_with_id(), if !attempts.is_empty() => {
+                let task = match done {
+                    Ok((task, ())) => task,
+                    Err(error) => error.id(),
+                };
+                in_flight.remove(&task);
+            }
             _ = queued.notified() => {}
             _ = tokio::time::sleep(wait) => {}
             _ = shutdown.changed() => {}

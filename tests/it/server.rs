@@ -269,6 +269,8 @@ pub enum Mode {
     },
     /// Wait this long before answering 200.
     Stall(Duration),
+    /// Wait this long before answering the next request with 200; answer the others at once.
+    StallNext(Duration),
 }
 
 #[derive(Debug, Clone)]
@@ -338,9 +340,12 @@ impl Receiver {
                                 *mode = Mode::Accept;
                             }
                         }
+                        if let Mode::StallNext(_) = &*mode {
+                            *mode = Mode::Accept;
+                        }
                         current
                     };
-                    if let Mode::Stall(duration) = current {
+                    if let Mode::Stall(duration) | Mode::StallNext(duration) = current {
                         tokio::time::sleep(duration).await;
                     }
                     let header = |name: &str| {

@@ -433,6 +433,31 @@ async fn a_receiver_slower_than_the_timeout_is_retried() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_the_helpdesk_sits_on_holds_back_no_other_conversation() {
+    let receiver = Receiver::start().await;
+    receiver.set_mode(Mode::StallNext(Duration::from_millis(2500)));
+    let app = TestApp::spawn(Options {
+        timeout: Duration::from_secs(5),
+        ..delivering_to(&receiver.url)
+    })
+    .await;
+    hand_off(&app, "conv-held", "m-1").await;
+    // The first hand-off's request is under way (the receiver sits on it) ...
+    while matches!(*receiver.mode.lock().unwrap(), Mode::StallNext(_)) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    hand_off(&app, "conv-next", "m-2").await;
+    // ... and the next conversation's hand-off is delivered before it is answered.
+    let received = receiver.wait_for(2, WAIT).await;
+    let order: Vec<&str> = received
+        .iter()
+        .map(|r| r.body["conversation"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, ["conv-next", "conv-held"], "{order:?}");
+    assert!(received.iter().all(|r| r.answered == 200));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handoffs_made_while_the_receiver_is_down_arrive_when_it_comes_back() {
     let address = Receiver::unused_address().await;
     let app = TestApp::spawn(delivering_to(&format!("http://{address}/hooks"))).await;
