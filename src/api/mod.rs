@@ -36,6 +36,8 @@ use self::metrics::{
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 const MAX_ID_CHARS: usize = 200;
+/// The most messages a conversation's state lists (its latest; `?limit=` for fewer).
+const MAX_HISTORY: usize = 10_000;
 
 /// The OpenAPI document describing this API.
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -589,19 +591,30 @@ fn require_admin(caller: &Caller) -> Result<(), ApiError> {
     }
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConversationQuery {
+    /// The most recent messages to return (still oldest first).
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
 async fn get_conversation(
     State(state): State<Arc<AppState>>,
     Authenticated(caller): Authenticated,
     path: Result<Path<(String, String)>, axum::extract::rejection::PathRejection>,
+    query: Result<Query<ConversationQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Path((channel, conversation_id)) = path?;
+    let Query(query) = query?;
     authorize_channel(&caller, &channel)?;
+    let limit = bounded_limit(query.limit, MAX_HISTORY, MAX_HISTORY)?;
     let store = &state.service.store;
     let record = store
         .load_conversation(&channel, &conversation_id)
         .await?
         .ok_or_else(|| ApiError::new(Code::NotFound, "no such conversation"))?;
-    let messages = store.history(&channel, &conversation_id, 10_000).await?;
+    let messages = store.history(&channel, &conversation_id, limit).await?;
     let state_json = &record.state;
     let owner = match &state_json.owner {
         Owner::Bot => json!({"kind": "bot"}),

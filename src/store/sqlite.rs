@@ -91,6 +91,11 @@ impl SqliteStore {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| open_error(e.to_string()))?;
         }
+        // A mistyped store URL starts an empty store, and the pending hand-offs of the right
+        // one are not listed: said at startup, where an operator looks.
+        if !path.exists() {
+            tracing::warn!(path = %path.display(), "no store at this path: a new, empty one is created");
+        }
         let writer = Connection::open(path).map_err(|e| open_error(e.to_string()))?;
         writer.busy_timeout(std::time::Duration::from_secs(10))?;
         let mode: String = writer.query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))?;

@@ -710,6 +710,13 @@ async fn the_history_is_plain_text_on_every_channel() {
         .collect();
     assert!(bot[0].contains("Maple & Moss"), "{bot:?}");
     assert!(!bot.iter().any(|t| t.contains("&amp;")), "{bot:?}");
+    // The latest messages only, when asked.
+    let (status, latest) = app
+        .get("/v1/conversations/web/c-html?limit=1", Some(WEB_KEY))
+        .await;
+    assert_eq!(status, 200, "{latest}");
+    assert_eq!(latest["messages"].as_array().unwrap().len(), 1);
+    assert_eq!(latest["messages"][0], *messages.last().unwrap());
 
     // The profile sent once is kept: a later message with the customer's id only does not
     // erase the name, the locale or the time zone.
