@@ -563,11 +563,18 @@ impl HelpCenter {
             })
             .map(|t| t.stem)
             .filter(|stem| {
+                // A word few articles use; or one the article's own questions use, among
+                // somewhat more ("muebles a medida": "medida" is also a size to exchange).
+                let limit = if passages.asked.contains(stem) {
+                    max_articles.max(FOLLOW_UP_DETAIL_MAX_ARTICLES)
+                } else {
+                    max_articles
+                };
                 !passages.answer.contains(stem)
                     && index
                         .stem_articles
                         .get(stem)
-                        .is_some_and(|&count| count <= max_articles)
+                        .is_some_and(|&count| count <= limit)
             })
             .collect();
         asked.sort();
@@ -848,7 +855,7 @@ impl LanguageIndex {
             }
             article_passages.insert(
                 article_index,
-                Passages::read(&analyzer, &article.title, &article.body),
+                Passages::read(&analyzer, &article.title, &article.questions, &article.body),
             );
         }
         // Every word of the articles, and the words customers use for theirs, as written.
@@ -1050,11 +1057,13 @@ pub const FOLLOW_UP_DETAIL_MAX_ARTICLES: usize = 6;
 /// after it: each paragraph, and each item of a list on its own, as plain text with its stems.
 struct Passages {
     answer: HashSet<String>,
+    /// The stems of the article's questions: what it says it is asked about.
+    asked: HashSet<String>,
     later: Vec<Sentence>,
 }
 
 impl Passages {
-    fn read(analyzer: &TextAnalyzer, title: &str, body: &str) -> Passages {
+    fn read(analyzer: &TextAnalyzer, title: &str, questions: &[String], body: &str) -> Passages {
         // The lines after the short answer, which `first_paragraph` reads the same way.
         let mut lines = body.lines().map(str::trim).peekable();
         while lines
@@ -1122,6 +1131,7 @@ impl Passages {
         };
         let mut answer = stems(&first_paragraph(body));
         answer.extend(stems(title));
+        let asked = questions.iter().flat_map(|q| stems(q)).collect();
         let later = blocks
             .into_iter()
             .map(|text| Sentence {
@@ -1129,7 +1139,11 @@ impl Passages {
                 text,
             })
             .collect();
-        Passages { answer, later }
+        Passages {
+            answer,
+            asked,
+            later,
+        }
     }
 }
 
