@@ -548,7 +548,8 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             "info",
             "information",
             "and",
-            // "oh what a shame, thanks anyway", "too bad, bye"
+            // "oh what a shame, thanks anyway", "too bad, bye", "gutted. never mind"
+            "gutted",
             "shame",
             "pity",
             "too",
@@ -559,7 +560,9 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
     (
         Language::Es,
         &[
-            // "vaya, pues nada. Adiós", "qué lástima, gracias"
+            // "vaya, pues nada. Adiós", "qué lástima, gracias", "gracias de todas formas"
+            "todas",
+            "formas",
             "vaya",
             "lastima",
             "pena",
@@ -669,8 +672,9 @@ const SMALL_TALK: [(Language, &[&str]); 4] = [
             // "bon tant pis. bonne journée", "bref, merci"
             "bon", "alors", "bref", "enfin",
             // "merci pour les infos", "merci beaucoup et bonne journée"
-            "les", "infos", "info", "et", // "d'accord, dommage. merci"
-            "dommage",
+            "les", "infos", "info", "et",
+            // "d'accord, dommage. merci", "merci quand même"
+            "dommage", "quand", "meme",
         ],
     ),
     (
@@ -1855,6 +1859,60 @@ const THATS_ALL: [&str; 10] = [
     "dat is alles",
     "verder niets",
 ];
+
+/// What a message closes with, when its last part is thanks or a goodbye ("hmm shame, I'll
+/// have a look elsewhere then. bye", "found it under my orders, cheers", "que pena lo de
+/// canarias, bueno, hasta luego", "Entendido, lo buscaré en otro sitio. Gracias de todas
+/// formas. Carmen"): the part after the last `.`, `!`, `,` or line break, or the one before
+/// it when that is only a name signing off. `None` for a message that asks something or
+/// says something is wrong, and for a long one.
+pub fn closing(text: &str) -> Option<SmallTalk> {
+    // A question mark, not a question word: "que pena" opens no question.
+    if text.contains(['?', '¿']) || word_count(text) > CLOSING_WORDS || says_a_problem(text) {
+        return None;
+    }
+    let folded = crate::text::fold(text);
+    if folded
+        .split(' ')
+        .any(|word| NEGATIONS.contains(&word) && !SMALL_TALK_NEGATIONS.contains(&word))
+    {
+        return None;
+    }
+    let mut parts: Vec<&str> = text
+        .split(['.', '!', ',', ';', '\n'])
+        .map(str::trim)
+        .filter(|part| part.chars().any(char::is_alphanumeric))
+        .collect();
+    // A signature: one capitalized word after the closing words ("… Gracias. Carmen").
+    if parts.len() >= 2 {
+        let last = parts[parts.len() - 1];
+        if !last.contains(' ') && last.chars().next().is_some_and(char::is_uppercase) {
+            parts.pop();
+        }
+    }
+    if parts.len() < 2 {
+        return None;
+    }
+    match small_talk(parts[parts.len() - 1]) {
+        Some(kind @ (SmallTalk::Thanks | SmallTalk::Goodbye)) => Some(kind),
+        _ => None,
+    }
+}
+
+/// Whether the text asks for something: a question word opening a clause, or a word of
+/// wanting or needing ("I'd also like to change my address, thanks").
+pub fn requests(text: &str) -> bool {
+    asks_a_question(text)
+        || crate::text::fold(text)
+            .split(' ')
+            .any(|word| WANTING.contains(&word) || NEEDING.contains(&word))
+}
+
+/// The longest message `closing` reads.
+const CLOSING_WORDS: usize = 16;
+
+/// Negation words that small talk itself uses ("never mind", "no worries", "pues nada").
+const SMALL_TALK_NEGATIONS: &[&str] = &["never", "no", "nada"];
 
 /// Whether a short reply says the customer is going to look something up ("hang on, let me
 /// check", "un momento", "attendez je cherche", "even kijken").

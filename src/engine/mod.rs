@@ -1002,7 +1002,7 @@ impl<'a> Turn<'a> {
         let small_talk = locale::small_talk(&self.inbound.text);
         let Some(top) = self.hits.first().cloned() else {
             // Nothing left to search ("help": a word of asking only) is small talk or a miss.
-            match small_talk {
+            match small_talk.or_else(|| self.closes_after_an_answer(None)) {
                 Some(kind) => self.reply_to_small_talk(kind),
                 None => self.miss_without_match(),
             }
@@ -1010,6 +1010,12 @@ impl<'a> Turn<'a> {
         };
         let article = self.content.help_center.article(top.article);
         let answer_threshold = article.threshold.unwrap_or(thresholds.answer);
+        if small_talk.is_none() {
+            if let Some(kind) = self.closes_after_an_answer(Some((&top, answer_threshold))) {
+                self.reply_to_small_talk(kind);
+                return;
+            }
+        }
         // Small talk ("thanks", "I don't know") is answered only by an article about small
         // talk, one with such a question: "weet ik niet" shares "weet" with "Hoe weet ik
         // wanneer mijn pakket komt?", and that is no reason to explain parcel tracking.
@@ -1640,6 +1646,38 @@ impl<'a> Turn<'a> {
             .collect();
         self.state.misses += 1;
         self.show_suggestions(offered);
+    }
+
+    /// Right after an answer, a short message that closes with thanks or a goodbye and asks
+    /// nothing ("hmm shame, I'll have a look elsewhere then. bye", "found it under my orders,
+    /// cheers", "ok dan kijk ik wel bij een andere zaak. doei": `locale::closing`) ends the
+    /// conversation, when the help center is not sure of anything else: a goodbye below the
+    /// answer threshold, thanks too unless the message asks or wants something ("I'd also
+    /// like to change my address, thanks": then only below the suggestion threshold), either
+    /// when its best article is the one just answered. Such messages were handed off, or got
+    /// the same answer again.
+    fn closes_after_an_answer(&self, top: Option<(&Hit, f32)>) -> Option<locale::SmallTalk> {
+        let topic = self.topic_before.as_deref()?;
+        if self.new_session {
+            return None;
+        }
+        let kind = locale::closing(&self.inbound.text)?;
+        let Some((top, answer_threshold)) = top else {
+            return Some(kind);
+        };
+        let help_center = &self.content.help_center;
+        let again = help_center.title_in(topic, self.language)
+            == help_center.article(top.article).title
+            || help_center.article(top.article).title == topic;
+        let suggest = self.content.settings.thresholds_for(&self.locale).suggest;
+        let unsure = match kind {
+            locale::SmallTalk::Goodbye => top.confidence < answer_threshold,
+            _ => {
+                top.confidence < suggest
+                    || (top.confidence < answer_threshold && !locale::requests(&self.inbound.text))
+            }
+        };
+        (again || unsure).then_some(kind)
     }
 
     /// Offers articles as a numbered "did you mean" list, remembered for the next message.
