@@ -1015,6 +1015,27 @@ impl<'a> Turn<'a> {
                 self.reply_to_small_talk(kind);
                 return;
             }
+            // Right after an answer or a "did you mean", a message that gives an order
+            // number with what it is about ("order 60218873, new address is Kerkstraat 14",
+            // "c'est la commande 73645128, elle n'est pas encore partie") and that no article
+            // answers with confidence gives a person what the case needs.
+            if top.confidence < answer_threshold
+                && (self.topic_before.is_some() || self.offered_first_before.is_some())
+                && !self.new_session
+                && self.gives_an_order_number()
+            {
+                let suggest = self.content.settings.thresholds_for(&self.locale).suggest;
+                let queue = (top.confidence >= suggest)
+                    .then(|| self.queue_for_article(top.article))
+                    .flatten();
+                self.hand_off(
+                    queue.as_deref(),
+                    Priority::Normal,
+                    "order_number_after_answer",
+                    None,
+                );
+                return;
+            }
         }
         // Small talk ("thanks", "I don't know") is answered only by an article about small
         // talk, one with such a question: "weet ik niet" shares "weet" with "Hoe weet ik
@@ -1497,6 +1518,19 @@ impl<'a> Turn<'a> {
     /// Keeps what the flows' `remember` patterns find in the message as slots, whatever
     /// else the message does ("es el pedido 55620184 de la semana pasada"): a flow that
     /// asks for one later does not ask again, and a hand-off carries it.
+    /// Whether this message names an order number (a flow's `remember` pattern finds one).
+    fn gives_an_order_number(&self) -> bool {
+        self.content.flows.flows.iter().any(|flow| {
+            flow.remember.iter().any(|pattern| {
+                pattern.is_match(&self.inbound.text)
+                    && pattern
+                        .capture_names()
+                        .flatten()
+                        .any(|name| name == "order_number")
+            })
+        })
+    }
+
     fn remember_values(&mut self) {
         for flow in &self.content.flows.flows {
             for pattern in &flow.remember {
