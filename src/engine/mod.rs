@@ -75,9 +75,9 @@ const UNSURE_FOLLOW_UP_WORDS: usize = 10;
 const EARLY_ANSWER_WORDS: usize = 8;
 
 /// A message of at most this many words that says the customer cannot give the value asked
-/// for ("I don't have it, I ordered as a guest") ends the question. A longer one more often
-/// asks something else ("I don't know how long delivery to Belgium takes").
-const CANNOT_GIVE_WORDS: usize = 12;
+/// for ("I don't have the number to hand, I checked out as a guest") ends the question. A
+/// longer one more often asks something else.
+const CANNOT_GIVE_WORDS: usize = 16;
 
 /// How many of the follow-up's own articles it may be answered from, read with its topic.
 const FOLLOW_UP_CANDIDATES: usize = 10;
