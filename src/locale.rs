@@ -1929,7 +1929,7 @@ pub fn going_to_look(text: &str) -> bool {
 /// het vandaag", "ok I'll try again"): it takes note of the answer, like "ok", and asks
 /// nothing. Every word besides the decision must be small talk or a word of when, so that
 /// "I'll order it today if it arrives by Friday" is still read as a question.
-fn acts_on_the_answer(text: &str) -> bool {
+pub fn acts_on_the_answer(text: &str) -> bool {
     if text.contains('?') || word_count(text) > RESOLVED_WORDS {
         return false;
     }
@@ -1957,7 +1957,7 @@ fn acts_on_the_answer(text: &str) -> bool {
 }
 
 /// A customer's decision about what to do next, folded ("I'll" is "ill").
-const DECISIONS: [&str; 105] = [
+const DECISIONS: [&str; 114] = [
     "ill order",
     "i will order",
     "ill go ahead and place the order",
@@ -1987,6 +1987,15 @@ const DECISIONS: [&str; 105] = [
     "ill wait",
     "i will wait",
     "ill pay",
+    "i will pay",
+    "pagare con",
+    "pago con",
+    "je paierai avec",
+    "je paie avec",
+    "je vais payer avec",
+    "ik betaal wel met",
+    "ik betaal met",
+    "betaal ik met",
     "im going to order",
     "im gonna order",
     "going to order",
@@ -2068,6 +2077,20 @@ const DECISIONS: [&str; 105] = [
 /// Words that may go with a decision in `acts_on_the_answer` besides small talk: when, what,
 /// and the rest of the phrase ("I'll go ahead and place the order tonight"), folded.
 const DECISION_WORDS: &[&str] = &[
+    // "vale, pues pagaré con PayPal"
+    "paypal",
+    "ideal",
+    "bizum",
+    "klarna",
+    "card",
+    "creditcard",
+    "tarjeta",
+    "carte",
+    "kaart",
+    "visa",
+    "mastercard",
+    "bancontact",
+    "by",
     "today",
     "tonight",
     "tomorrow",

@@ -1082,10 +1082,14 @@ impl<'a> Turn<'a> {
                 _ => false,
             }
         };
+        // A decision with no answer before it ("dan betaal ik met iDEAL" as a first message)
+        // says what the customer means to do, and an article sure of it answers.
+        let decides_first =
+            || self.topic_before.is_none() && locale::acts_on_the_answer(&self.inbound.text);
         let answers = || match small_talk {
             // A follow-up's one word ("Belgium?") is read with its subject.
             None => self.followed_up || !one_word_elsewhere(),
-            Some(_) => about_small_talk(),
+            Some(_) => about_small_talk() || decides_first(),
         };
         if top.confidence >= answer_threshold && answers() {
             if small_talk.is_some() || !self.answer_two_questions(thresholds.answer, Some(&top)) {
