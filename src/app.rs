@@ -170,6 +170,9 @@ impl Application {
                 "no adapter API keys (FIRSTLINE_API_KEYS): POST /v1/messages will answer 401"
             );
         }
+        if config.keys.admin.is_none() {
+            tracing::warn!("no admin key (FIRSTLINE_ADMIN_KEY): the hand-off list, retries and reloads answer 403");
+        }
         if config.handoff_url.is_none() {
             tracing::warn!("no hand-off URL (FIRSTLINE_HANDOFF_URL): hand-offs stay pending and visible at /v1/handoffs");
         }

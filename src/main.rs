@@ -110,6 +110,11 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| default_log_filter().into()),
         )
         .with_writer(std::io::stderr)
+        // Colours for a person at a terminal; a log file or collector gets plain text.
+        .with_ansi(
+            std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && std::env::var_os("NO_COLOR").is_none(),
+        )
         .init();
     match run(Cli::parse()) {
         Ok(code) => code,

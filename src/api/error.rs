@@ -160,7 +160,12 @@ impl From<PathRejection> for ApiError {
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(error: crate::store::StoreError) -> ApiError {
-        ServiceError::Store(error).into()
+        match error {
+            crate::store::StoreError::DifferentMessage(_) => {
+                ApiError::new(Code::Conflict, error.to_string())
+            }
+            error => ServiceError::Store(error).into(),
+        }
     }
 }
 

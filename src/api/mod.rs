@@ -78,7 +78,14 @@ impl Keys {
             let (channel, key) = pair.split_once(':').ok_or_else(|| {
                 "FIRSTLINE_API_KEYS is a comma-separated list of channel:key pairs".to_string()
             })?;
-            if !valid_channel(channel) || key.len() < 8 {
+            // Spaces around a pair's parts are the list's layout, not the key's.
+            let (channel, key) = (channel.trim(), key.trim());
+            if !valid_channel(channel) {
+                return Err(format!(
+                    "FIRSTLINE_API_KEYS: `{channel}` is not a channel name (1 to 64 lowercase letters, digits, `-` or `_`)"
+                ));
+            }
+            if key.len() < 8 {
                 return Err(format!(
                     "FIRSTLINE_API_KEYS: channel `{channel}` needs a key of at least 8 characters"
                 ));
@@ -483,19 +490,31 @@ fn validate_message(body: MessageBody, max_text_chars: usize) -> Result<MessageR
         .filter(|t| !t.is_empty())
     {
         Some(zone) => {
-            jiff::tz::TimeZone::get(zone).map_err(|_| {
+            let found = jiff::tz::TimeZone::get(zone).map_err(|_| {
                 ApiError::invalid(format!(
                     "`customer.timezone` `{zone}` is not an IANA time zone"
                 ))
             })?;
-            Some(zone.to_string())
+            // As the time zone database spells it ("europe/amsterdam" is found, and passed
+            // on as "Europe/Amsterdam", which a helpdesk's library also finds).
+            Some(found.iana_name().unwrap_or(zone).to_string())
         }
         None => None,
     };
     let sent_at = match body.sent_at.as_deref() {
-        Some(text) => Some(
-            rfc3339(text).ok_or_else(|| ApiError::invalid("`sent_at` is not an RFC 3339 time"))?,
-        ),
+        Some(text) => {
+            let time = rfc3339(text)
+                .ok_or_else(|| ApiError::invalid("`sent_at` is not an RFC 3339 time"))?;
+            // Written back out in UTC, a time before year 1 or after 9999 would not be an
+            // RFC 3339 time any more (and none is a real sending time).
+            let year = time.to_zoned(jiff::tz::TimeZone::UTC).year();
+            if !(1970..=9998).contains(&year) {
+                return Err(ApiError::invalid(
+                    "`sent_at` must be a time between the years 1970 and 9998",
+                ));
+            }
+            Some(time)
+        }
         None => None,
     };
     Ok(MessageRequest {
@@ -648,6 +667,19 @@ async fn handback(
 ) -> Result<Response, ApiError> {
     let Path((channel, conversation_id)) = path?;
     authorize_channel(&caller, &channel)?;
+    let reply =
+        json!({"channel": channel, "conversation_id": conversation_id, "owner": {"kind": "bot"}});
+    // A hand-back the bot already has (a helpdesk's retry) changes nothing and adds no line
+    // to the history.
+    let record = state
+        .service
+        .store
+        .load_conversation(&channel, &conversation_id)
+        .await?
+        .ok_or_else(|| ApiError::new(Code::NotFound, "no such conversation"))?;
+    if matches!(record.state.owner, Owner::Bot) {
+        return Ok(Json(reply).into_response());
+    }
     let message = NewMessage {
         direction: Direction::System,
         message_id: None,
@@ -673,10 +705,7 @@ async fn handback(
         return Err(ApiError::new(Code::NotFound, "no such conversation"));
     }
     tracing::info!(%channel, conversation = ?conversation_id, "handed back to the bot");
-    Ok(Json(
-        json!({"channel": channel, "conversation_id": conversation_id, "owner": {"kind": "bot"}}),
-    )
-    .into_response())
+    Ok(Json(reply).into_response())
 }
 
 #[derive(Deserialize)]
@@ -686,7 +715,7 @@ struct AgentMessageBody {
     #[serde(default)]
     message_id: Option<String>,
     #[serde(default)]
-    agent: Option<serde_json::Value>,
+    agent: Option<serde_json::Map<String, serde_json::Value>>,
     #[serde(default)]
     queue: Option<String>,
 }
@@ -747,10 +776,23 @@ async fn agent_message(
     if !found {
         return Err(ApiError::new(Code::NotFound, "no such conversation"));
     }
-    Ok((StatusCode::CREATED, Json(json!({"channel": channel, "conversation_id": conversation_id, "owner": {"kind": "human"}}))).into_response())
+    // The owner as stored: a retry of a message recorded before a hand-back changes nothing,
+    // and the bot owns the conversation.
+    let owner = match state
+        .service
+        .store
+        .load_conversation(&channel, &conversation_id)
+        .await?
+        .map(|record| record.state.owner)
+    {
+        Some(Owner::Bot) => "bot",
+        _ => "human",
+    };
+    Ok((StatusCode::CREATED, Json(json!({"channel": channel, "conversation_id": conversation_id, "owner": {"kind": owner}}))).into_response())
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct SearchQuery {
     q: String,
     #[serde(default)]
@@ -822,7 +864,7 @@ struct HandoffQuery {
     limit: Option<usize>,
     /// The `seq` of the last hand-off of the page before (`next_after`).
     #[serde(default)]
-    after: Option<i64>,
+    after: Option<u64>,
 }
 
 async fn list_handoffs(
@@ -841,7 +883,11 @@ async fn list_handoffs(
     let deliveries = state
         .service
         .store
-        .list_deliveries(status, query.after.unwrap_or(0), limit)
+        .list_deliveries(
+            status,
+            query.after.unwrap_or(0).min(i64::MAX as u64) as i64,
+            limit,
+        )
         .await?;
     // A full page may have more after it: its last `seq` is where the next page starts.
     let next_after = (deliveries.len() == limit)

@@ -1519,9 +1519,6 @@ impl<'a> Turn<'a> {
         best
     }
 
-    /// Keeps what the flows' `remember` patterns find in the message as slots, whatever
-    /// else the message does ("es el pedido 55620184 de la semana pasada"): a flow that
-    /// asks for one later does not ask again, and a hand-off carries it.
     /// Whether this message names an order number (a flow's `remember` pattern finds one).
     fn gives_an_order_number(&self) -> bool {
         self.content.flows.flows.iter().any(|flow| {
@@ -1535,6 +1532,9 @@ impl<'a> Turn<'a> {
         })
     }
 
+    /// Keeps what the flows' `remember` patterns find in the message as slots, whatever
+    /// else the message does ("es el pedido 55620184 de la semana pasada"): a flow that
+    /// asks for one later does not ask again, and a hand-off carries it.
     fn remember_values(&mut self) {
         for flow in &self.content.flows.flows {
             for pattern in &flow.remember {
@@ -1704,9 +1704,8 @@ impl<'a> Turn<'a> {
             return Some(kind);
         };
         let help_center = &self.content.help_center;
-        let again = help_center.title_in(topic, self.language)
-            == help_center.article(top.article).title
-            || help_center.article(top.article).title == topic;
+        let again =
+            help_center.title_in(topic, self.language) == help_center.article(top.article).title;
         let suggest = self.content.settings.thresholds_for(&self.locale).suggest;
         let unsure = match kind {
             locale::SmallTalk::Goodbye => top.confidence < answer_threshold,

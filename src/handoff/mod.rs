@@ -75,6 +75,7 @@ pub async fn run_worker(
 ) {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("firstline/", env!("CARGO_PKG_VERSION")))
         .timeout(config.timeout)
         .connect_timeout(config.timeout)
         .no_proxy()
@@ -186,7 +187,7 @@ async fn attempt(
                 .headers()
                 .get("retry-after")
                 .and_then(|value| value.to_str().ok())
-                .and_then(|value| value.trim().parse::<i64>().ok())
+                .and_then(retry_after_seconds)
                 .map(|seconds| SignedDuration::from_secs(seconds.clamp(0, 24 * 3600))),
         },
         Err(error) if error.is_timeout() => AttemptResult::Failed("timed out".into()),
@@ -223,6 +224,17 @@ async fn attempt(
     if let Err(error) = store.record_attempt(&delivery.id, outcome, now).await {
         tracing::error!(%error, delivery = %delivery.id, "cannot record a delivery attempt");
     }
+}
+
+/// A `Retry-After` value in seconds from now: a number of seconds, or an HTTP date ("Wed,
+/// 02 Dec 2026 05:52:18 GMT", RFC 9110), read against the real time as the receiver wrote it.
+pub fn retry_after_seconds(value: &str) -> Option<i64> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<i64>() {
+        return Some(seconds);
+    }
+    let at = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
+    Some(at.duration_since(Timestamp::now()).as_secs())
 }
 
 /// What the helpdesk did with one delivery attempt.

@@ -35,6 +35,9 @@ pub enum StoreError {
     WriterGone,
     #[error("store: corrupt record: {0}")]
     Corrupt(String),
+    /// A message id already stored in the conversation with another text.
+    #[error("message `{0}` was already recorded in this conversation with another text")]
+    DifferentMessage(String),
 }
 
 /// The stored answer to an inbound message.

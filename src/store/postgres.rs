@@ -259,13 +259,18 @@ impl PostgresStore {
         if let Some(id) = &message.message_id {
             let seen = transaction
                 .query_opt(
-                    "SELECT 1 FROM messages WHERE channel = $1 AND conversation_id = $2 AND direction = $3 AND message_id = $4",
+                    "SELECT text FROM messages WHERE channel = $1 AND conversation_id = $2 AND direction = $3 AND message_id = $4",
                     &[&channel, &conversation_id, &message.direction.as_str(), id],
                 )
                 .await?;
-            if seen.is_some() {
+            if let Some(row) = seen {
                 transaction.rollback().await?;
-                return Ok(true);
+                let text: String = row.get(0);
+                return if text == message.text {
+                    Ok(true)
+                } else {
+                    Err(StoreError::DifferentMessage(id.clone()))
+                };
             }
         }
         change(&mut record.state);

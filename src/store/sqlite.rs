@@ -531,8 +531,8 @@ fn fail(job: Job, error: &dyn std::fmt::Display) {
 
 impl Done {
     /// The storage error this job met, if any. Outcomes such as a duplicate are not errors,
-    /// and neither is a corrupt record: it is found before the job writes anything, so it
-    /// fails that job alone.
+    /// and neither is a corrupt record or a message id stored with another text: each is
+    /// found before the job writes anything, so it fails that job alone.
     fn storage_error(&self) -> Option<String> {
         let error = match self {
             Done::Turn(_, result) => result.as_ref().err(),
@@ -541,7 +541,12 @@ impl Done {
             Done::Retry(_, result) => result.as_ref().err(),
         };
         error
-            .filter(|error| !matches!(error, StoreError::Corrupt(_)))
+            .filter(|error| {
+                !matches!(
+                    error,
+                    StoreError::Corrupt(_) | StoreError::DifferentMessage(_)
+                )
+            })
             .map(ToString::to_string)
     }
 
@@ -687,13 +692,16 @@ fn write_update(
     };
     // A message with an id is written once: a helpdesk's retry changes nothing.
     if let Some(id) = &message.message_id {
-        let seen = db
+        let seen: Option<String> = db
             .prepare_cached(
-                "SELECT 1 FROM messages WHERE channel = ?1 AND conversation_id = ?2 AND direction = ?3 AND message_id = ?4",
+                "SELECT text FROM messages WHERE channel = ?1 AND conversation_id = ?2 AND direction = ?3 AND message_id = ?4",
             )?
-            .exists(params![channel, conversation_id, message.direction.as_str(), id])?;
-        if seen {
-            return Ok(true);
+            .query_row(params![channel, conversation_id, message.direction.as_str(), id], |row| row.get(0))
+            .optional()?;
+        match seen {
+            Some(text) if text == message.text => return Ok(true),
+            Some(_) => return Err(StoreError::DifferentMessage(id.clone())),
+            None => {}
         }
     }
     change(&mut record.state);

@@ -257,6 +257,16 @@ pub(crate) async fn the_bot_is_silent_while_a_person_owns_the_conversation_until
         )
         .await;
     assert_eq!(status, 422, "an unknown queue is refused: {body}");
+    // The same id with another text is a mistake said, not a line silently dropped.
+    let (status, body) = app
+        .post(
+            "/v1/conversations/web/c1/agent-messages",
+            Some(ADMIN_KEY),
+            &json!({"text": "Something else", "message_id": "agent-1"}),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["code"], "conflict");
     let (_, conversation) = app.get("/v1/conversations/web/c1", Some(WEB_KEY)).await;
     assert_eq!(conversation["owner"]["kind"], "human");
     let agent_lines = conversation["messages"]
@@ -274,6 +284,26 @@ pub(crate) async fn the_bot_is_silent_while_a_person_owns_the_conversation_until
         )
         .await;
     assert_eq!(status, 200);
+    // Again (a helpdesk's retry): nothing changes, and the history gets no second line.
+    let (status, again) = app
+        .post(
+            "/v1/conversations/web/c1/handback",
+            Some(WEB_KEY),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status.as_u16(), &again["owner"]["kind"]),
+        (200, &json!("bot"))
+    );
+    let (_, conversation) = app.get("/v1/conversations/web/c1", Some(WEB_KEY)).await;
+    let handbacks = conversation["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["direction"] == "system")
+        .count();
+    assert_eq!(handbacks, 1, "{conversation}");
     let (_, answered) = app.say("c1", "m3", "How much does shipping cost?").await;
     assert_eq!(answered["action"], "answered");
     app.stop().await;
@@ -566,6 +596,7 @@ async fn every_error_has_the_same_shape_and_the_right_status() {
         ),
         (json!({"sent_at": "yesterday"}), "sent_at"),
         (json!({"sent_at": "2026-11-23T10:00:00+25:00"}), "sent_at"),
+        (json!({"sent_at": "0000-01-01T00:00:00+01:00"}), "sent_at"),
         (
             json!({"sent_at": "2026-11-23T10:00:00+01:00[Europe/Paris]"}),
             "sent_at",
@@ -721,8 +752,9 @@ async fn the_history_is_plain_text_on_every_channel() {
     // The profile sent once is kept: a later message with the customer's id only does not
     // erase the name, the locale or the time zone.
     let mut first = message("c-profile", "m1", "hola");
+    // (The time zone as typed is found, and kept as the database spells it.)
     first["customer"] =
-        json!({"id": "ana", "name": "Ana", "locale": "es", "timezone": "America/Mexico_City"});
+        json!({"id": "ana", "name": "Ana", "locale": "es", "timezone": "america/mexico_city"});
     let (status, _) = app.post("/v1/messages", Some(WEB_KEY), &first).await;
     assert_eq!(status, 200);
     let mut second = message("c-profile", "m2", "quiero hablar con una persona");
@@ -1129,6 +1161,19 @@ fn the_environment_overrides_the_file_and_bad_values_are_clear_errors() {
     ])
     .expect("a URL with its secret starts");
     assert!(signed.handoff_secret.is_some());
+    let spaced = load(&[(
+        "FIRSTLINE_API_KEYS",
+        " web: dev-web-key-1 , whatsapp:dev-wa-key-1",
+    )])
+    .expect("spaces around a pair's parts are layout");
+    assert!(spaced
+        .keys
+        .adapters
+        .contains(&("web".to_string(), "dev-web-key-1".to_string())));
+    let Err(error) = load(&[("FIRSTLINE_API_KEYS", "Web:a-long-enough-key")]) else {
+        panic!("a channel name with a capital is refused");
+    };
+    assert!(error.to_string().contains("not a channel name"), "{error}");
     let Err(error) = load(&[("FIRSTLINE_API_KEYS", "web:same-key-123,email:same-key-123")]) else {
         panic!("one key for two channels leaves one of them unreachable");
     };

@@ -1095,3 +1095,15 @@ async fn a_failed_handoff_holds_back_its_conversations_follow_ups_until_retried(
     assert_eq!(delivered[1].body["type"], "message");
     app.stop().await;
 }
+
+#[test]
+fn retry_after_is_read_in_seconds_and_as_an_http_date() {
+    use firstline::handoff::retry_after_seconds;
+    assert_eq!(retry_after_seconds(" 120 "), Some(120));
+    let later = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(900);
+    let date = later.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    let seconds = retry_after_seconds(&date).expect("an HTTP date is read");
+    assert!((890..=900).contains(&seconds), "{date}: {seconds}");
+    assert!(retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT").unwrap() < 0);
+    assert_eq!(retry_after_seconds("soon"), None);
+}
