@@ -1321,9 +1321,12 @@ pub fn small_talk(text: &str) -> Option<SmallTalk> {
     if says_resolved_with_thanks(text) {
         return Some(SmallTalk::Thanks);
     }
-    if acts_on_the_answer(text) {
-        return Some(SmallTalk::Acknowledgement);
-    }
+    small_talk_words(text)
+        .or_else(|| acts_on_the_answer(text).then_some(SmallTalk::Acknowledgement))
+}
+
+/// [`small_talk`] for a text made only of small-talk words.
+fn small_talk_words(text: &str) -> Option<SmallTalk> {
     // Folded a piece at a time, so that a question stops at its first word that is not
     // small talk: every message asks this, and most say something else.
     let mut words: Vec<String> = Vec::new();
@@ -1933,7 +1936,16 @@ pub fn acts_on_the_answer(text: &str) -> bool {
     if text.contains('?') || word_count(text) > RESOLVED_WORDS {
         return false;
     }
+    // Asked of every short reading of every message: one pass of an automaton over the
+    // folded text tells most that they hold no decision.
+    static DECIDING: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::new(DECISIONS).expect("plain phrases build an automaton")
+        });
     let folded = crate::text::fold(text);
+    if !DECIDING.is_match(&folded) {
+        return false;
+    }
     let padded = format!(" {folded} ");
     let Some(decision) = DECISIONS
         .iter()
