@@ -1833,12 +1833,10 @@ impl<'a> Turn<'a> {
             next_open_at.is_some() && self.state.off_hours_notice_for == next_open_at;
         if open_now || already_told {
             // Told earlier in the session, the customer hears when again with the hand-off;
-            // told in this very reply (the autoresponse), not twice.
-            let told_in_this_reply = already_told
-                && self
-                    .replies
-                    .iter()
-                    .any(|r| matches!(r.kind, ReplyKind::Autoresponse | ReplyKind::OffHours));
+            // told in this very reply (an off-hours notice), not twice. (The autoresponse is
+            // written after the turn and leaves the hours to the hand-off: `introduce`.)
+            let told_in_this_reply =
+                already_told && self.replies.iter().any(|r| r.kind == ReplyKind::OffHours);
             self.extra
                 .insert("hours_told", Value::Bool(told_in_this_reply));
             self.say(message.unwrap_or("handoff"), ReplyKind::Handoff);

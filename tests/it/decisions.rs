@@ -7,6 +7,16 @@ use firstline::flow::Priority;
 
 use crate::support::{at, converse, message, shipped, CLOSED, OPEN};
 
+/// Every reply of the decision, one after the other.
+fn all_text(decision: &engine::Decision) -> String {
+    decision
+        .replies
+        .iter()
+        .map(|r| r.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn kinds(decision: &engine::Decision) -> Vec<ReplyKind> {
     decision.replies.iter().map(|r| r.kind).collect()
 }
@@ -138,12 +148,7 @@ fn outside_hours_the_customer_is_told_when_a_person_is_back_and_the_handoff_is_s
         handoff.next_open_at.unwrap().to_string(),
         "2026-11-23T07:00:00Z"
     );
-    let all_text: String = decision
-        .replies
-        .iter()
-        .map(|r| r.text.as_str())
-        .collect::<Vec<_>>()
-        .join("\n");
+    let all_text = all_text(&decision);
     assert!(all_text.contains("tomorrow at 08:00"), "{all_text}");
     // Said once: by the off-hours notice of the hand-off, not also by the autoresponse.
     assert_eq!(
@@ -600,12 +605,7 @@ fn the_customers_time_zone_and_name_shape_the_replies() {
         &inbound,
         at(CLOSED),
     );
-    let text = decision
-        .replies
-        .iter()
-        .map(|r| r.text.as_str())
-        .collect::<Vec<_>>()
-        .join("\n");
+    let text = all_text(&decision);
     assert!(text.contains("Ana"), "{text}");
     // Monday 08:00 in Amsterdam is 02:00 in New York.
     assert!(text.contains("02:00 (your time)"), "{text}");
