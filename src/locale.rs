@@ -59,6 +59,31 @@ pub struct Locale {
     tag: String,
 }
 
+/// The two-letter code of a language firstline knows when a channel names it by its
+/// ISO 639-2 code (`spa`, `fre`/`fra`, `dut`/`nld`) or by its name, in English or in itself
+/// (`Spanish`, `español`, `Nederlands`), as some helpdesks and CRMs store it.
+fn three_letter_or_name(language: &str) -> Option<&'static str> {
+    const NAMES: [(&str, &[&str]); 6] = [
+        ("en", &["eng", "english"]),
+        (
+            "es",
+            &["spa", "spanish", "español", "espanol", "castellano"],
+        ),
+        ("fr", &["fra", "fre", "french", "français", "francais"]),
+        (
+            "nl",
+            &["nld", "dut", "dutch", "nederlands", "vlaams", "flemish"],
+        ),
+        ("de", &["deu", "ger", "german", "deutsch"]),
+        ("pt", &["por", "portuguese", "português", "portugues"]),
+    ];
+    let lower = language.to_lowercase();
+    NAMES
+        .iter()
+        .find(|(_, names)| names.contains(&lower.as_str()))
+        .map(|(code, _)| *code)
+}
+
 impl Locale {
     /// Accepts `xx` or `xx-YY` (also `xx_YY`), letters only, and normalizes the case.
     pub fn parse(raw: &str) -> Option<Locale> {
@@ -95,6 +120,7 @@ impl Locale {
         let raw = raw.split(['.', '@']).next().unwrap_or(raw);
         let mut parts = raw.split(['-', '_']);
         let language = parts.next()?;
+        let language = three_letter_or_name(language).unwrap_or(language);
         if !(2..=3).contains(&language.len())
             || !language.chars().all(|c| c.is_ascii_alphabetic())
             || language.eq_ignore_ascii_case("und")

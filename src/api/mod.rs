@@ -35,6 +35,10 @@ use self::metrics::{
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The longest request target (path and query) accepted.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// The most bytes of header names and values accepted in one request.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 const MAX_ID_CHARS: usize = 200;
 /// The most messages a conversation's state lists (its latest; `?limit=` for fewer).
 const MAX_HISTORY: usize = 10_000;
@@ -229,11 +233,39 @@ pub fn router(state: Arc<AppState>) -> Router {
             ApiError::new(Code::MethodNotAllowed, "method not allowed on this route")
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(bound_request_head))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             record_request,
         ))
         .with_state(state)
+}
+
+/// Refuses an over-long request target or header block in the API's error shape. (Beyond
+/// what the HTTP parser itself buffers, about 400 KiB, it answers with its own bare status.)
+async fn bound_request_head(request: Request, next: Next) -> Response {
+    let uri = request.uri();
+    let target = uri.path().len() + uri.query().map_or(0, |query| query.len() + 1);
+    if target > MAX_URI_BYTES {
+        return ApiError::new(
+            Code::UriTooLong,
+            format!("the request target is longer than {MAX_URI_BYTES} bytes"),
+        )
+        .into_response();
+    }
+    let headers: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if headers > MAX_HEADER_BYTES {
+        return ApiError::new(
+            Code::HeadersTooLarge,
+            format!("the request headers are larger than {MAX_HEADER_BYTES} bytes"),
+        )
+        .into_response();
+    }
+    next.run(request).await
 }
 
 async fn record_request(
@@ -301,6 +333,29 @@ impl<T: serde::de::DeserializeOwned> FromRequest<Arc<AppState>> for ApiJson<T> {
         request: Request,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
+        let headers = request.headers();
+        // A compressed body would otherwise reach the JSON parser as bytes it cannot read.
+        if let Some(encoding) = headers.get(header::CONTENT_ENCODING) {
+            let encoding = encoding.to_str().unwrap_or("").trim();
+            if !encoding.eq_ignore_ascii_case("identity") {
+                return Err(ApiError::new(
+                    Code::UnsupportedMediaType,
+                    "send the body uncompressed: no `content-encoding` is accepted",
+                ));
+            }
+        }
+        // A body declared too large is refused before any of it is read, rather than after
+        // 64 KiB of it or, from a client waiting for `100 Continue`, never.
+        let declared = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok());
+        if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+            return Err(ApiError::new(
+                Code::PayloadTooLarge,
+                "the body is larger than 64 KiB",
+            ));
+        }
         // A client that sends its body slowly, or never finishes it, would hold a task and
         // a connection for as long as it likes.
         let limit = state.body_timeout;

@@ -81,6 +81,31 @@ enum Done {
     ),
 }
 
+/// Creates the store's folder, and any missing parent, readable by this user alone: the
+/// store holds customers' messages. A folder that exists keeps its permissions.
+fn private_folder(folder: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(folder)
+}
+
+/// Creates an empty database file readable and writable by this user alone (SQLite gives its
+/// WAL and shared-memory files the same permissions). An empty file is an empty database.
+fn private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        // Created meanwhile by another process: SQLite's locking takes it from here.
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
 impl SqliteStore {
     /// Opens (creating it and its folder if needed) the database file.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
@@ -89,12 +114,13 @@ impl SqliteStore {
             message,
         };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| open_error(e.to_string()))?;
+            private_folder(parent).map_err(|e| open_error(e.to_string()))?;
         }
         // A mistyped store URL starts an empty store, and the pending hand-offs of the right
         // one are not listed: said at startup, where an operator looks.
         if !path.exists() {
             tracing::warn!(path = %path.display(), "no store at this path: a new, empty one is created");
+            private_file(path).map_err(|e| open_error(e.to_string()))?;
         }
         let writer = Connection::open(path).map_err(|e| open_error(e.to_string()))?;
         writer.busy_timeout(std::time::Duration::from_secs(10))?;

@@ -376,7 +376,8 @@ async fn a_content_change_is_picked_up_and_bad_content_is_refused_while_the_old_
         "standard shipping costs **€3.95**",
     );
     let mut reloaded = false;
-    for attempt in 0..100 {
+    // A reload builds every index again: seconds in a debug build on a busy machine.
+    for attempt in 0..600 {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let (_, after) = app
             .say(
@@ -836,6 +837,23 @@ async fn a_locale_hint_never_loses_a_message_and_the_text_outweighs_it() {
     body["customer"]["locale"] = json!("es-MX");
     let (_, decision) = app.post("/v1/messages", Some(WEB_KEY), &body).await;
     assert_eq!(decision["locale"], "es-MX", "{decision}");
+    // A language named by its ISO 639-2 code or by its name, as some helpdesks store it.
+    for (index, (hint, locale)) in [
+        ("spa", "es"),
+        ("fre", "fr"),
+        ("Nederlands", "nl"),
+        ("Español", "es"),
+        ("dutch_BE", "nl-BE"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut body = message(&format!("c-hint-name-{index}"), "m1", "ok");
+        body["customer"]["locale"] = json!(hint);
+        let (status, decision) = app.post("/v1/messages", Some(WEB_KEY), &body).await;
+        assert_eq!(status, 200, "{hint}: {decision}");
+        assert_eq!(decision["locale"], locale, "{hint}: {decision}");
+    }
     // Gibberish shares no word with any article: no search results.
     let (status, body) = app
         .get("/v1/kb/search?q=zzzzqqq&locale=en", Some(WEB_KEY))
@@ -1331,6 +1349,100 @@ async fn idle_and_slow_clients_are_disconnected_and_the_others_served() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversize_and_compressed_requests_are_refused_in_the_error_shape() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::spawn(Options::default()).await;
+    let address = app.base.trim_start_matches("http://").to_string();
+    let error_of = |said: &str| -> Value {
+        let json = &said[said.find("\r\n\r\n").expect("a head and a body") + 4..];
+        serde_json::from_str(json).expect("the API's error shape")
+    };
+
+    // A body declared larger than the limit, from a client waiting for `100 Continue`
+    // before it sends any: refused at once, not left to time out.
+    let mut declared = tokio::net::TcpStream::connect(&address).await.unwrap();
+    declared
+        .write_all(
+            format!(
+                "POST /v1/messages HTTP/1.1\r\nHost: firstline\r\nAuthorization: Bearer {WEB_KEY}\r\n\
+                 Content-Type: application/json\r\nContent-Length: 1000000\r\n\
+                 Expect: 100-continue\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let said = read_until_closed(&mut declared, Duration::from_secs(60))
+        .await
+        .expect("the connection is closed after the refusal");
+    assert!(said.starts_with("HTTP/1.1 413"), "{said}");
+    assert_eq!(error_of(&said)["error"]["code"], "payload_too_large");
+
+    // A compressed body is not read as JSON.
+    let response = app
+        .client
+        .post(format!("{}/v1/messages", app.base))
+        .bearer_auth(WEB_KEY)
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .body(vec![0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 415);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unsupported_media_type", "{body}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("content-encoding"));
+    // `identity` is no encoding at all.
+    let response = app
+        .client
+        .post(format!("{}/v1/messages", app.base))
+        .bearer_auth(WEB_KEY)
+        .header("content-type", "application/json")
+        .header("content-encoding", "identity")
+        .body(message("c-identity", "m-1", "hello").to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+
+    // An over-long request target and an over-large header block.
+    let long_query = format!("{}/v1/kb/search?q={}", app.base, "a".repeat(10_000));
+    let response = app
+        .client
+        .get(&long_query)
+        .bearer_auth(WEB_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 414);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "uri_too_long", "{body}");
+    let mut request = app.client.get(format!("{}/healthz", app.base));
+    for index in 0..40 {
+        request = request.header(format!("x-padding-{index}"), "p".repeat(1_000));
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 431);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "headers_too_large", "{body}");
+
+    // The message sent as `identity` was stored; the server goes on answering.
+    let (status, _) = app
+        .get("/v1/conversations/web/c-identity", Some(WEB_KEY))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = app
+        .say("c-after", "m-1", "How much does shipping cost?")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_over_the_limit_wait_for_a_free_one() {
     let app = TestApp::spawn(Options {
         max_connections: 2,
@@ -1356,5 +1468,42 @@ async fn connections_over_the_limit_wait_for_a_free_one() {
         .unwrap()
         .expect("a response");
     assert_eq!(status.as_u16(), 200);
+    app.stop().await;
+}
+
+/// The store holds customers' messages: a new one is readable by its user alone.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_sqlite_store_is_private_to_its_user() {
+    use std::os::unix::fs::PermissionsExt;
+    let folder = tempfile::tempdir().unwrap();
+    let data = folder.path().join("deploy").join("data");
+    let app = TestApp::spawn(Options {
+        store_url: Some(format!("sqlite://{}", data.join("firstline.db").display())),
+        ..Options::default()
+    })
+    .await;
+    let (status, body) = app.say("c-1", "m-1", "How much does shipping cost?").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mode = |path: std::path::PathBuf| {
+        std::fs::metadata(&path)
+            .unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(folder.path().join("deploy")), 0o700);
+    assert_eq!(mode(data.clone()), 0o700);
+    assert_eq!(mode(data.join("firstline.db")), 0o600);
+    assert_eq!(mode(data.join("firstline.db-wal")), 0o600);
+    app.stop().await;
+    // Started again on it, the store is the same one: the conversation is there.
+    let app = TestApp::spawn(Options {
+        store_url: Some(format!("sqlite://{}", data.join("firstline.db").display())),
+        ..Options::default()
+    })
+    .await;
+    let (status, _) = app.get("/v1/conversations/web/c-1", Some(WEB_KEY)).await;
+    assert_eq!(status, StatusCode::OK);
     app.stop().await;
 }
