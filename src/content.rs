@@ -89,6 +89,17 @@ impl Content {
                 );
             }
         }
+        for flow in &flows.flows {
+            if let Some(topic) = &flow.topic {
+                if !articles.iter().any(|article| &article.id == topic) {
+                    diagnostics.error(
+                        &flow.file,
+                        None,
+                        format!("`topic`: no help-center article has the id `{topic}`"),
+                    );
+                }
+            }
+        }
         for article in &articles {
             if let Some(queue) = &article.queue {
                 if !settings.queues.contains_key(queue) {

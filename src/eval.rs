@@ -116,6 +116,7 @@ pub fn build_content(train: &[Example], locale: &Locale) -> anyhow::Result<Conte
             url: format!("https://help.example/{label}"),
             threshold: None,
             queue: None,
+            report: None,
             body: String::new(),
             answer: label.replace('_', " "),
             file: Path::new("<eval>").join(label),

@@ -1349,7 +1349,133 @@ pub fn small_talk(text: &str) -> Option<SmallTalk> {
     }
     small_talk_words(text)
         .or_else(|| acts_on_the_answer(text).then_some(SmallTalk::Acknowledgement))
+        .or_else(|| wishes_well(text))
 }
+
+/// A wish for the day, the evening or the weekend, alone or among small talk ("have a nice
+/// weekend", "ok top, fijne zondag nog", "bon dimanche", "que tengas un buen finde"): a
+/// goodbye, or thanks when the rest thanks. Only a wish word right before a word of time
+/// counts: "weekend" alone may ask about weekend deliveries.
+fn wishes_well(text: &str) -> Option<SmallTalk> {
+    if text.contains(['?', '¿']) || word_count(text) > CLOSING_WORDS {
+        return None;
+    }
+    let folded = crate::text::fold(text);
+    let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+    let mut rest: Vec<&str> = Vec::new();
+    let mut wished = false;
+    let mut index = 0;
+    while index < words.len() {
+        if WISHES.contains(&words[index]) {
+            if let Some(length) = WISHED_TIMES.iter().find_map(|time| {
+                let time: Vec<&str> = time.split(' ').collect();
+                words[index + 1..].starts_with(&time).then_some(time.len())
+            }) {
+                wished = true;
+                index += 1 + length;
+                continue;
+            }
+        }
+        rest.push(words[index]);
+        index += 1;
+    }
+    if !wished {
+        return None;
+    }
+    let rest: Vec<&str> = rest
+        .into_iter()
+        .filter(|word| !WISH_VERBS.contains(word))
+        .collect();
+    if rest.is_empty() {
+        return Some(SmallTalk::Goodbye);
+    }
+    match small_talk_words(&rest.join(" "))? {
+        SmallTalk::Thanks => Some(SmallTalk::Thanks),
+        _ => Some(SmallTalk::Goodbye),
+    }
+}
+
+/// Words that wish someone a good time, folded.
+const WISHES: &[&str] = &[
+    "nice", "good", "great", "lovely", "happy", "enjoy", "buen", "buena", "buenas", "feliz",
+    "bonito", "bonita", "lindo", "linda", "bon", "bonne", "belle", "fijne", "fijn", "prettige",
+    "goede", "mooie", "leuke",
+];
+
+/// The times a wish is for, folded.
+const WISHED_TIMES: &[&str] = &[
+    "day",
+    "weekend",
+    "week end",
+    "evening",
+    "night",
+    "afternoon",
+    "holidays",
+    "sunday",
+    "saturday",
+    "your day",
+    "your weekend",
+    "your evening",
+    "your sunday",
+    "dia",
+    "finde",
+    "fin de semana",
+    "domingo",
+    "sabado",
+    "tarde",
+    "noche",
+    "journee",
+    "soiree",
+    "nuit",
+    "apres midi",
+    "dimanche",
+    "samedi",
+    "fin de semaine",
+    "dag",
+    "avond",
+    "middag",
+    "zondag",
+    "zaterdag",
+    "nacht",
+    "feestdagen",
+];
+
+/// Words around a wish that say nothing more ("have a", "que tengas un", "je vous souhaite
+/// un"), folded.
+const WISH_VERBS: &[&str] = &[
+    "have",
+    "a",
+    "you",
+    "too",
+    "also",
+    "que",
+    "tengas",
+    "tengan",
+    "tenga",
+    "pases",
+    "pasen",
+    "pase",
+    "un",
+    "una",
+    "je",
+    "vous",
+    "souhaite",
+    "te",
+    "et",
+    "egalement",
+    "nog",
+    "een",
+    "en",
+    "ook",
+    "jij",
+    "jullie",
+    "u",
+    "wens",
+    "wij",
+    "we",
+    "wish",
+    "and",
+];
 
 /// [`small_talk`] for a text made only of small-talk words.
 fn small_talk_words(text: &str) -> Option<SmallTalk> {
@@ -1995,7 +2121,7 @@ pub fn acts_on_the_answer(text: &str) -> bool {
 }
 
 /// A customer's decision about what to do next, folded ("I'll" is "ill").
-const DECISIONS: [&str; 114] = [
+const DECISIONS: [&str; 143] = [
     "ill order",
     "i will order",
     "ill go ahead and place the order",
@@ -2110,6 +2236,36 @@ const DECISIONS: [&str; 114] = [
     "ik ga wachten",
     "doe ik",
     "ik doe dat",
+    // Calling or writing instead: "ok I'll call tomorrow then", "dan bel ik morgen wel".
+    "ill call",
+    "i will call",
+    "ill phone",
+    "ill ring",
+    "ill give you a call",
+    "ill email",
+    "i will email",
+    "os llamo",
+    "les llamo",
+    "llamare",
+    "os llamare",
+    "les llamare",
+    "voy a llamar",
+    "os escribo",
+    "je vais appeler",
+    "jappellerai",
+    "je vous appelle",
+    "je vous appellerai",
+    "je rappellerai",
+    "je vous rappelle",
+    "je vous ecris",
+    "ik bel",
+    "bel ik",
+    "ga ik bellen",
+    "ik ga bellen",
+    "ik bel jullie",
+    "bel ik jullie",
+    "ik mail",
+    "mail ik",
 ];
 
 /// Words that may go with a decision in `acts_on_the_answer` besides small talk: when, what,
@@ -2212,6 +2368,17 @@ const DECISION_WORDS: &[&str] = &[
     "even",
     "toch",
     "gewoon",
+    "back",
+    "you",
+    "guys",
+    "monday",
+    "os",
+    "les",
+    "lunes",
+    "vous",
+    "lundi",
+    "jullie",
+    "maandag",
 ];
 
 /// Words that turn a decision around ("I'll not order then", "je ne commande pas").
@@ -2320,7 +2487,9 @@ const QUESTION_OPENERS: &[&str] = &[
     "est", "estce", "comment", "quand", "ou", "quel", "quelle", "quels", "quelles", "combien",
     "pourquoi", "puis", "pouvez", "peut", "peux", "avez", "vous", "cest", // nl
     "zijn", "kan", "kunnen", "hoe", "wat", "waar", "wanneer", "waarom", "welke", "hebben", "heb",
-    "hebt", "mag", "moet", "wordt", "doen", "kun", "krijg",
+    "hebt", "mag", "moet", "wordt", "doen", "kun", "krijg", "hoeveel", "wie", "heeft", "kost",
+    "klopt", "zit", "gaat", "komt", // es, fr
+    "quien", "qui", "quoi", "sont", "dois", "doit",
 ];
 
 /// Whether a short message right after an answer says that the answer did not help ("still

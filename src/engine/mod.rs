@@ -81,6 +81,9 @@ const CANNOT_GIVE_WORDS: usize = 16;
 
 /// How many of the follow-up's own articles it may be answered from, read with its topic.
 const FOLLOW_UP_CANDIDATES: usize = 10;
+/// The fewest words of a message that reports a case (`Article::report`): a short one asks
+/// what to do ("my lamp arrived broken"), a long one tells the case with its details.
+const REPORT_WORDS: usize = 40;
 
 struct Turn<'a> {
     content: &'a Content,
@@ -379,16 +382,20 @@ impl<'a> Turn<'a> {
         // language has ("top, bedankt!", "merci"). English thanks are typed in every
         // language, and do not decide it.
         let small_talk = locale::small_talk(&self.inbound.text).is_some();
+        let own_words = || {
+            if !small_talk {
+                return None;
+            }
+            locale::greeting_language(&self.inbound.text, &languages)
+                .or_else(|| {
+                    locale::closing_language(&self.inbound.text, &languages)
+                        .filter(|l| *l != Language::En)
+                })
+                .map(Locale::from_language)
+        };
         let detected = || {
-            if small_talk {
-                let own_words =
-                    locale::greeting_language(&self.inbound.text, &languages).or_else(|| {
-                        locale::closing_language(&self.inbound.text, &languages)
-                            .filter(|l| *l != Language::En)
-                    });
-                if let Some(language) = own_words {
-                    return Some(Locale::from_language(language));
-                }
+            if let Some(locale) = own_words() {
+                return Some(locale);
             }
             // The help center's own vocabulary and the flows' phrases know this domain's
             // words; whatlang's general statistics are the fallback for text they do not cover.
@@ -432,7 +439,17 @@ impl<'a> Turn<'a> {
         };
         let given = given.map(|given| match written_in() {
             Some(language) if given.language() != Some(language) => Locale::from_language(language),
-            _ => given,
+            Some(_) => given,
+            // A short message in a conversation the customer has been writing in another
+            // language than the hint's ("top" after two Dutch questions from a phone set to
+            // English) goes on in the conversation's language, unless its own words say
+            // otherwise ("merci").
+            None => match &remembered {
+                Some(remembered) if remembered.language() != given.language() => {
+                    own_words().unwrap_or_else(|| remembered.clone())
+                }
+                _ => given,
+            },
         });
         let locale = given
             .or_else(|| {
@@ -562,6 +579,20 @@ impl<'a> Turn<'a> {
             self.state.waiting = Some(position.clone());
             return true;
         }
+        if value.is_none() && takes_a_value {
+            if let Some(top) = flow.topic.as_deref().and_then(|t| self.topic_question(t)) {
+                // "How long do I have?" while the returns flow asks for the order number: a
+                // question about the flow's subject, answered, and the number asked again,
+                // without counting a miss.
+                tracing::debug!(flow = %flow.name, "a question about the flow's subject answered");
+                let question = locale::question_part(self.matching_text()).to_string();
+                self.answer_with(top.article, Some(top.confidence), Some(&question));
+                self.flow = Some(flow.name.clone());
+                self.say(&ask.prompt.clone(), ReplyKind::Flow);
+                self.state.waiting = Some(position.clone());
+                return true;
+            }
+        }
         if value.is_none() && takes_a_value && self.asks_something_else() {
             // Not an answer but another question ("I want to cancel my order" while asked
             // for an order number): the flow gives way and the question is handled as new.
@@ -690,6 +721,56 @@ impl<'a> Turn<'a> {
                 top.confidence >= article.threshold.unwrap_or(thresholds.answer)
             })
             .map(Some)
+    }
+
+    /// A short question asked while a flow waits for a value that the message alone does not
+    /// answer with confidence, read with the subject of the flow's `topic` article ("how long
+    /// do I have?" in the returns flow: the return policy; "kan ik het ergens volgen?" in the
+    /// order status flow: tracking): the article that reading is sure of, among those the
+    /// message finds alone. A question the message answers alone is left to
+    /// `asks_something_else`.
+    fn topic_question(&self, topic: &str) -> Option<Hit> {
+        let text = self.matching_text();
+        if !locale::asks_a_question(&self.inbound.text)
+            || locale::word_count(text) > UNSURE_FOLLOW_UP_WORDS
+            || locale::is_small_talk(&self.inbound.text)
+            || !locale::names_something(self.language, text)
+        {
+            return None;
+        }
+        let content = self.content;
+        let help_center = &content.help_center;
+        let threshold = |hit: &Hit| {
+            help_center
+                .article(hit.article)
+                .threshold
+                .unwrap_or(content.settings.thresholds_for(&self.locale).answer)
+        };
+        let own = help_center.search(self.language, text, FOLLOW_UP_CANDIDATES);
+        let title = &help_center
+            .articles()
+            .iter()
+            .find(|article| article.id == topic && article.language == self.language)?
+            .title;
+        let read = help_center
+            .search(
+                self.language,
+                &format!("{text} {title}"),
+                FOLLOW_UP_CANDIDATES,
+            )
+            .into_iter()
+            .find(|hit| own.iter().any(|own| own.article == hit.article))
+            .filter(|top| top.confidence >= threshold(top))?;
+        // Sure alone of the same article, or surer alone of another ("do you ship to
+        // Belgium?"): a question of its own, for `asks_something_else`. Read with the
+        // subject, surer of another ("hoeveel dagen heb ik daarvoor" reads as the delivery
+        // times alone, as the return period in the returns flow): the subject decides.
+        match own.first() {
+            Some(alone) if alone.confidence >= threshold(alone) => (alone.article != read.article
+                && read.confidence > alone.confidence)
+                .then_some(read),
+            _ => Some(read),
+        }
     }
 
     /// A question asked while a flow waits for a choice or a reason, that the help center
@@ -1015,6 +1096,21 @@ impl<'a> Turn<'a> {
                 self.reply_to_small_talk(kind);
                 return;
             }
+            // A long message that reports a case the team resolves ("… the glass of the
+            // Nova lamp was broken in three pieces, I have photos, please send a new one"),
+            // whose article would only tell the customer to contact the team with the
+            // details they have just given: a person takes the case.
+            if let Some(priority) = article.report {
+                let suggest = self.content.settings.thresholds_for(&self.locale).suggest;
+                if top.confidence >= suggest
+                    && locale::word_count(&self.inbound.text) >= REPORT_WORDS
+                {
+                    let queue = self.queue_for_article(top.article);
+                    self.confidence = Some(top.confidence);
+                    self.hand_off(queue.as_deref(), priority, "reported_case", None);
+                    return;
+                }
+            }
             // Right after an answer or a "did you mean", a message that gives an order
             // number with what it is about ("order 60218873, new address is Kerkstraat 14",
             // "c'est la commande 73645128, elle n'est pas encore partie") and that no article
@@ -1273,10 +1369,23 @@ impl<'a> Turn<'a> {
     /// enough to answer. Small talk and messages that are surely about something else keep
     /// their own reading.
     fn read_as_follow_up(&mut self, answer_threshold: f32) {
-        let Some(topic) = self.topic_before.as_deref() else {
+        let help_center = &self.content.help_center;
+        // After a "did you mean" list, its first suggestion is the subject ("como lo hago?"
+        // after a list led by deleting an account).
+        let offered_first = || {
+            let id = self.offered_first_before.as_deref()?;
+            help_center
+                .articles()
+                .iter()
+                .find(|article| article.id == id && article.language == self.language)
+                .map(|article| article.title.as_str())
+        };
+        let Some(topic) = self.topic_before.as_deref().or_else(offered_first) else {
             return;
         };
-        let help_center = &self.content.help_center;
+        // A suggestion was itself unsure: it completes a message that refers back, but no
+        // article is answered for sharing a subject with it.
+        let after_suggestions = self.topic_before.is_none();
         let sure = |hits: &[Hit]| {
             hits.first().is_some_and(|top| {
                 top.confidence
@@ -1323,7 +1432,7 @@ impl<'a> Turn<'a> {
         // sure as the message alone. Not sure alone, such a message whose best article is
         // another on the last answer's subject is answered by it; otherwise it is read as a
         // follow-up below.
-        if short && !elliptic && locale::opens_with_and(text) {
+        if short && !elliptic && !after_suggestions && locale::opens_with_and(text) {
             let suggest = self.content.settings.thresholds_for(&self.locale).suggest;
             let previous = help_center
                 .articles()
@@ -1446,6 +1555,9 @@ impl<'a> Turn<'a> {
         // Not sure alone, and its best article, sure enough to suggest, is another on the
         // last answer's subject ("en hoelang duurt dat?" after the shipping costs: the
         // delivery times): the two point the same way, and together they answer.
+        if after_suggestions {
+            return;
+        }
         let suggest = self.content.settings.thresholds_for(&self.locale).suggest;
         let previous = help_center.articles().iter().find(|a| a.title == topic);
         if let (Some(previous), Some(top)) = (previous, self.hits.first_mut()) {
@@ -1501,7 +1613,9 @@ impl<'a> Turn<'a> {
                 .flat_map(|sentence| locale::clauses(sentence).into_iter().skip(skip))
                 .map(locale::question_part)
                 .filter(|part| {
-                    part.split_whitespace().nth(2).is_some() && !locale::is_small_talk(part)
+                    part.split_whitespace().nth(2).is_some()
+                        && !locale::is_small_talk(part)
+                        && !self.only_an_order_number(part)
                 })
                 .take(MAX_SENTENCE_READINGS),
         );
@@ -1517,6 +1631,22 @@ impl<'a> Turn<'a> {
             }
         }
         best
+    }
+
+    /// Whether a part of a message is only an order number with the words that introduce it
+    /// ("es el pedido 10045591": a flow's trigger pattern that captures `order_number`
+    /// matches it whole). Read alone, such a part is a question about the order, which the
+    /// message as a whole may not ask ("me lo podéis mandar? es el pedido 10045591").
+    fn only_an_order_number(&self, part: &str) -> bool {
+        self.content.flows.flows.iter().any(|flow| {
+            flow.patterns.iter().any(|pattern| {
+                pattern
+                    .capture_names()
+                    .flatten()
+                    .any(|name| name == "order_number")
+                    && pattern.is_match(part.trim())
+            })
+        })
     }
 
     /// Whether this message names an order number (a flow's `remember` pattern finds one).
@@ -1694,9 +1824,12 @@ impl<'a> Turn<'a> {
     /// like to change my address, thanks": then only below the suggestion threshold), either
     /// when its best article is the one just answered. Such messages were handed off, or got
     /// the same answer again.
+    ///
+    /// After a "did you mean" list, the same: the customer lets the question go ("actually
+    /// never mind, I'll just be home that day. thanks anyway").
     fn closes_after_an_answer(&self, top: Option<(&Hit, f32)>) -> Option<locale::SmallTalk> {
-        let topic = self.topic_before.as_deref()?;
-        if self.new_session {
+        if self.new_session || (self.topic_before.is_none() && self.offered_first_before.is_none())
+        {
             return None;
         }
         let kind = locale::closing(&self.inbound.text)?;
@@ -1704,8 +1837,9 @@ impl<'a> Turn<'a> {
             return Some(kind);
         };
         let help_center = &self.content.help_center;
-        let again =
-            help_center.title_in(topic, self.language) == help_center.article(top.article).title;
+        let again = self.topic_before.as_deref().is_some_and(|topic| {
+            help_center.title_in(topic, self.language) == help_center.article(top.article).title
+        });
         let suggest = self.content.settings.thresholds_for(&self.locale).suggest;
         let unsure = match kind {
             locale::SmallTalk::Goodbye => top.confidence < answer_threshold,
@@ -1748,11 +1882,13 @@ impl<'a> Turn<'a> {
         // template gets `acknowledged`); before anything was said, or when the reply asked
         // something ("did you mean…?", "what is your question?") or did not understand, it
         // says nothing.
+        // A decision ("ok, dan bel ik morgen wel") says what the customer will do even after
+        // a list or a miss: it takes note, it asks nothing.
         let acknowledges = kind == locale::SmallTalk::Acknowledgement
             && !self.new_session
             && !self.greeted_before
-            && self.state.offered.is_empty()
-            && self.state.misses == 0;
+            && ((self.state.offered.is_empty() && self.state.misses == 0)
+                || locale::acts_on_the_answer(&self.inbound.text));
         if acknowledges {
             self.extra.insert("acknowledged", json!(true));
         }

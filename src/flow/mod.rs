@@ -85,6 +85,8 @@ pub struct Flow {
     /// Matched against every message the bot answers: named captures fill slots
     /// (`FlowSpec::remember`).
     pub remember: Vec<Regex>,
+    /// The help-center article (id) the flow is about (`FlowSpec::topic`).
+    pub topic: Option<String>,
     pub steps: Vec<Step>,
     pub file: PathBuf,
 }
@@ -297,6 +299,7 @@ fn compile(mut parsed: Vec<Parsed>, diagnostics: &mut Diagnostics) -> FlowSet {
                 except: Vec::new(),
                 examples: BTreeMap::new(),
                 remember: Vec::new(),
+                topic: None,
                 steps: vec![Step {
                     id: "end".into(),
                     action: Action::End,
@@ -675,6 +678,7 @@ fn compile_flow(p: &Parsed, set: &mut FlowSet, diagnostics: &mut Diagnostics) ->
         except,
         examples,
         remember,
+        topic: spec.topic.clone(),
         steps,
         file: file.clone(),
     })

@@ -18,6 +18,11 @@ pub struct FlowSpec {
     /// for the session: a flow that asks for such a slot then does not ask again.
     #[serde(default)]
     pub remember: Vec<String>,
+    /// The id of the help-center article this flow is about: a question asked while the flow
+    /// waits for a value ("how long do I have?" while the returns flow asks for the order
+    /// number) is read with that article's subject, answered, and the question asked again.
+    #[serde(default)]
+    pub topic: Option<String>,
     pub steps: Vec<StepSpec>,
 }
 

@@ -62,6 +62,10 @@ pub struct Article {
     /// Answer threshold for this article, overriding the locale's and the global one.
     pub threshold: Option<f32>,
     pub queue: Option<String>,
+    /// A case the team resolves (a damaged item, a missing parcel): a long message that
+    /// reports it, with the details the answer would ask for, goes to a person at this
+    /// priority rather than being told to contact the team (`front matter: report`).
+    pub report: Option<crate::flow::Priority>,
     /// The Markdown body, and its first paragraph as plain text: what the bot sends.
     pub body: String,
     pub answer: String,
@@ -94,6 +98,8 @@ struct FrontMatter {
     url: String,
     threshold: Option<f32>,
     queue: Option<String>,
+    /// `low`, `normal`, `high` or `urgent`: see `Article::report`.
+    report: Option<String>,
 }
 
 /// All articles, and one search index per language that has articles.
@@ -319,6 +325,16 @@ pub fn parse_article(
             error("threshold", "a threshold is a number in (0, 1]".into());
         }
     }
+    let report = meta.report.as_deref().and_then(|text| {
+        let priority = crate::flow::Priority::parse(text);
+        if priority.is_none() {
+            error(
+                "report",
+                format!("`{text}` is not a priority (low, normal, high or urgent)"),
+            );
+        }
+        priority
+    });
     let answer = first_paragraph(body);
     if answer.is_empty() {
         diagnostics.error(
@@ -344,6 +360,7 @@ pub fn parse_article(
         url: meta.url,
         threshold: meta.threshold,
         queue: meta.queue,
+        report,
         body: body.to_string(),
         answer,
         file: file.to_path_buf(),

@@ -513,6 +513,7 @@ fn article(id: &str, title: &str, questions: &[&str], body: &str) -> Article {
         url: format!("https://help.example.test/en/{id}"),
         threshold: None,
         queue: None,
+        report: None,
         body: body.to_string(),
         answer,
         file: PathBuf::from(format!("kb/en/{id}.md")),
