@@ -1357,7 +1357,17 @@ pub fn small_talk(text: &str) -> Option<SmallTalk> {
 /// goodbye, or thanks when the rest thanks. Only a wish word right before a word of time
 /// counts: "weekend" alone may ask about weekend deliveries.
 fn wishes_well(text: &str) -> Option<SmallTalk> {
-    if text.contains(['?', '¿']) || word_count(text) > CLOSING_WORDS {
+    // Asked of every reading of every message that is not small talk: one pass of an
+    // automaton over the text as written tells most that they wish nothing (every wish word
+    // is ASCII as typed).
+    static WISHING: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(WISHES)
+                .expect("plain words build an automaton")
+        });
+    if text.contains(['?', '¿']) || !WISHING.is_match(text) || word_count(text) > CLOSING_WORDS {
         return None;
     }
     let folded = crate::text::fold(text);

@@ -1639,13 +1639,9 @@ impl<'a> Turn<'a> {
     /// message as a whole may not ask ("me lo podéis mandar? es el pedido 10045591").
     fn only_an_order_number(&self, part: &str) -> bool {
         self.content.flows.flows.iter().any(|flow| {
-            flow.patterns.iter().any(|pattern| {
-                pattern
-                    .capture_names()
-                    .flatten()
-                    .any(|name| name == "order_number")
-                    && pattern.is_match(part.trim())
-            })
+            flow.patterns
+                .iter()
+                .any(|pattern| captures_order_number(pattern) && pattern.is_match(part.trim()))
         })
     }
 
@@ -1653,11 +1649,7 @@ impl<'a> Turn<'a> {
     fn gives_an_order_number(&self) -> bool {
         self.content.flows.flows.iter().any(|flow| {
             flow.remember.iter().any(|pattern| {
-                pattern.is_match(&self.inbound.text)
-                    && pattern
-                        .capture_names()
-                        .flatten()
-                        .any(|name| name == "order_number")
+                captures_order_number(pattern) && pattern.is_match(&self.inbound.text)
             })
         })
     }
@@ -2169,6 +2161,14 @@ fn unknown_name(language: Language) -> &'static str {
         Language::Fr => "",
         Language::Nl | Language::De => "",
     }
+}
+
+/// Whether a flow's pattern fills the `order_number` slot.
+fn captures_order_number(pattern: &regex::Regex) -> bool {
+    pattern
+        .capture_names()
+        .flatten()
+        .any(|name| name == "order_number")
 }
 
 fn round(value: f32) -> f32 {
