@@ -93,6 +93,17 @@ impl ApiError {
     pub fn invalid(message: impl Into<String>) -> ApiError {
         ApiError::new(Code::InvalidRequest, message)
     }
+
+    /// A body over `api::MAX_BODY_BYTES`, whether declared or read.
+    pub fn body_too_large() -> ApiError {
+        ApiError::new(
+            Code::PayloadTooLarge,
+            format!(
+                "the body is larger than {} KiB",
+                super::MAX_BODY_BYTES / 1024
+            ),
+        )
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -140,9 +151,7 @@ impl From<JsonRejection> for ApiError {
                     format!("the body does not fit: {said}"),
                 )
             }
-            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                ApiError::new(Code::PayloadTooLarge, "the body is larger than 64 KiB")
-            }
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::body_too_large(),
             other => ApiError::new(Code::MalformedJson, other.body_text()),
         }
     }

@@ -351,10 +351,7 @@ impl<T: serde::de::DeserializeOwned> FromRequest<Arc<AppState>> for ApiJson<T> {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.trim().parse::<u64>().ok());
         if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
-            return Err(ApiError::new(
-                Code::PayloadTooLarge,
-                "the body is larger than 64 KiB",
-            ));
+            return Err(ApiError::body_too_large());
         }
         // A client that sends its body slowly, or never finishes it, would hold a task and
         // a connection for as long as it likes.
