@@ -2469,6 +2469,21 @@ const NEGATIONS: &[&str] = &[
     "geen", "nooit",
 ];
 
+/// Whether a text says that something is not so ("We don't ship to … Switzerland", "no
+/// enviamos a … Suiza", "nous ne livrons pas …", "leveren we … niet"): a word of plain
+/// negation, not one of contrast ("but", "still").
+pub fn says_not(text: &str) -> bool {
+    crate::text::fold(text)
+        .split(' ')
+        .any(|word| PLAIN_NEGATIONS.contains(&word))
+}
+
+/// Words of plain negation, folded.
+const PLAIN_NEGATIONS: &[&str] = &[
+    "not", "no", "dont", "doesnt", "isnt", "cant", "cannot", "never", "nunca", "ne", "pas",
+    "jamais", "niet", "geen", "nooit",
+];
+
 /// Whether a message asks a question: it has a question mark, or one of its clauses opens
 /// with a word that opens questions ("is this a bot", "como pago", "combien ca coute", "hoe
 /// lang duurt het").

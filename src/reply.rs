@@ -28,7 +28,7 @@ pub const ENGINE_TEMPLATES: [&str; 8] = [
 ];
 
 /// Variables every template may use (besides `slots.<name>` and list items in `each`).
-const ROOT_VARIABLES: [&str; 35] = [
+const ROOT_VARIABLES: [&str; 36] = [
     "customer.name",
     "customer.first_name",
     "returning",
@@ -63,6 +63,7 @@ const ROOT_VARIABLES: [&str; 35] = [
     "hours_told",
     "declined",
     "repeated",
+    "reported",
     "single",
 ];
 const SUGGESTION_FIELDS: [&str; 3] = ["number", "title", "url"];

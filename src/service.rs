@@ -277,6 +277,7 @@ impl Service {
                 "customer": customer_json(&request.customer),
                 "locale": decision.locale,
                 "message": {"id": request.message_id, "text": request.text, "sent_at": request.sent_at.map(|t| t.to_string())},
+                "slots": decision.slots,
             });
             return Ok(vec![NewDelivery {
                 id,

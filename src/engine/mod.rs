@@ -121,8 +121,9 @@ struct Turn<'a> {
     queue: String,
     /// The message with misspelled words read as the content spells them, when any were.
     corrected: Option<String>,
-    /// The article offered first in the previous reply's "did you mean", if it had one.
-    offered_first_before: Option<String>,
+    /// The articles the previous reply's "did you mean" offered, in its order (empty when it
+    /// offered none).
+    offered_before: Vec<String>,
 }
 
 impl<'a> Turn<'a> {
@@ -145,7 +146,7 @@ impl<'a> Turn<'a> {
                 ..previous.clone()
             },
             greeted_before: previous.greeted,
-            offered_first_before: previous.offered.first().cloned(),
+            offered_before: previous.offered.clone(),
             new_session: false,
             topic_before: previous.topic.clone(),
             topic_detail_before: previous.topic_detail.clone(),
@@ -202,7 +203,10 @@ impl<'a> Turn<'a> {
         // the helpdesk gets) names the customer's language, not the default.
         self.choose_locale();
         if matches!(self.state.owner, Owner::Human { .. }) {
-            // A person owns the conversation: the bot says nothing.
+            // A person owns the conversation: the bot says nothing, but an order number the
+            // customer adds ("it's order 14562290") is kept with the conversation, and the
+            // helpdesk's follow-up event carries it.
+            self.remember_values();
             return;
         }
         // Chat shorthand first ("do u guys ship to spain", "ik wil mn bestelling annuleren"),
@@ -1042,22 +1046,18 @@ impl<'a> Turn<'a> {
         if !self.new_session && locale::going_to_look(&self.inbound.text) {
             // "attendez je cherche" after an answer that asked for the order number: the
             // customer is looking something up, and the conversation goes on where it was.
-            self.action = Action::Flow;
-            self.state.topic = self.topic_before.clone();
-            self.extra.insert("attempt", json!({ "waiting": true }));
-            self.say("invalid_answer", ReplyKind::Flow);
+            self.take_your_time();
+            return;
+        }
+        if is_a_stray_number(&self.inbound.text) {
+            // "3" with no list to pick from: a number alone says nothing to search for (its
+            // digit would otherwise find "pay in 3 instalments").
+            self.miss_without_match();
             return;
         }
         if self.topic_before.is_some() && locale::says_not_helped(&self.inbound.text) {
             // "still doesn't work" right after an answer: a person takes over.
-            let previous = self.topic_before.as_deref().and_then(|title| {
-                self.content
-                    .help_center
-                    .articles()
-                    .iter()
-                    .position(|article| article.title == title)
-            });
-            self.answer_did_not_help(previous);
+            self.answer_did_not_help(self.previous_answer());
             return;
         }
         let settings = &self.content.settings;
@@ -1107,6 +1107,7 @@ impl<'a> Turn<'a> {
                 {
                     let queue = self.queue_for_article(top.article);
                     self.confidence = Some(top.confidence);
+                    self.extra.insert("reported", Value::Bool(true));
                     self.hand_off(queue.as_deref(), priority, "reported_case", None);
                     return;
                 }
@@ -1116,14 +1117,18 @@ impl<'a> Turn<'a> {
             // "c'est la commande 73645128, elle n'est pas encore partie") and that no article
             // answers with confidence gives a person what the case needs.
             if top.confidence < answer_threshold
-                && (self.topic_before.is_some() || self.offered_first_before.is_some())
+                && (self.topic_before.is_some() || !self.offered_before.is_empty())
                 && !self.new_session
                 && self.gives_an_order_number()
             {
+                // The case is the one just answered (an invoice to correct goes to billing,
+                // whatever the company name in the message reads like); after a list, the
+                // message's own best article when it is sure enough to suggest.
                 let suggest = self.content.settings.thresholds_for(&self.locale).suggest;
-                let queue = (top.confidence >= suggest)
-                    .then(|| self.queue_for_article(top.article))
-                    .flatten();
+                let queue = self
+                    .previous_answer()
+                    .or_else(|| (top.confidence >= suggest).then_some(top.article))
+                    .and_then(|article| self.queue_for_article(article));
                 self.hand_off(
                     queue.as_deref(),
                     Priority::Normal,
@@ -1239,9 +1244,9 @@ impl<'a> Turn<'a> {
             // suggestions, up to a third unsure reply in a row. After "I didn't
             // understand", any unsure reply goes to a person.
             let same_again = self
-                .offered_first_before
-                .as_deref()
-                .is_none_or(|id| id == article.id);
+                .offered_before
+                .first()
+                .is_none_or(|id| *id == article.id);
             if self.state.misses >= 2 || (self.state.misses >= 1 && same_again) {
                 let queue = self.queue_for_article(top.article);
                 self.hand_off(queue.as_deref(), Priority::Normal, "repeated_miss", None);
@@ -1373,11 +1378,11 @@ impl<'a> Turn<'a> {
         // After a "did you mean" list, its first suggestion is the subject ("como lo hago?"
         // after a list led by deleting an account).
         let offered_first = || {
-            let id = self.offered_first_before.as_deref()?;
+            let id = self.offered_before.first()?;
             help_center
                 .articles()
                 .iter()
-                .find(|article| article.id == id && article.language == self.language)
+                .find(|article| article.id == *id && article.language == self.language)
                 .map(|article| article.title.as_str())
         };
         let Some(topic) = self.topic_before.as_deref().or_else(offered_first) else {
@@ -1527,17 +1532,25 @@ impl<'a> Turn<'a> {
         if sure(&hits) && (surer || !sure(&self.hits)) {
             // "et pour la Suisse ?" after the shipping costs asks the cost for a country the
             // shop does not ship to: when the article the reading chose says nothing about
-            // the place or product named, and another the message found alone has a passage
-            // that names it ("nous ne livrons pas … en Suisse"), that one answers.
+            // the place or product named (neither its short answer, as the countries' list
+            // names "Duitsland", nor a later passage), and another the message found alone
+            // has a passage that names it to say the shop does not do it ("nous ne livrons
+            // pas … en Suisse"), that one answers. ("en naar Duitsland?" after the shipping
+            // costs asks the cost again: the delivery times' passage that names Germany
+            // answers no such thing.)
             if elliptic {
                 let suggest = self.content.settings.thresholds_for(&self.locale).suggest;
                 let question = locale::question_part(text);
                 let chosen = hits[0].article;
-                if help_center.detail(chosen, question).is_none() {
+                if help_center.detail(chosen, question).is_none()
+                    && !help_center.answer_names(chosen, question)
+                {
                     if let Some(position) = self.hits.iter().position(|hit| {
                         hit.article != chosen
                             && hit.confidence >= suggest
-                            && help_center.detail(hit.article, question).is_some()
+                            && help_center
+                                .detail(hit.article, question)
+                                .is_some_and(locale::says_not)
                     }) {
                         tracing::debug!("an elliptic follow-up named what another article says");
                         let mut hit = self.hits.remove(position);
@@ -1709,16 +1722,12 @@ impl<'a> Turn<'a> {
     /// not add. Not for the article the message itself finds best: that case has its own
     /// rule (an answer again, or a person).
     fn previous_article_adds_a_passage(&self) -> Option<usize> {
-        let title = self.topic_before.as_deref()?;
         let text = self.matching_text();
         if locale::word_count(text) > UNSURE_FOLLOW_UP_WORDS || locale::is_small_talk(text) {
             return None;
         }
         let help_center = &self.content.help_center;
-        let previous = help_center
-            .articles()
-            .iter()
-            .position(|article| article.title == title)?;
+        let previous = self.previous_answer()?;
         if self.hits.first().is_some_and(|top| top.article == previous) {
             return None;
         }
@@ -1820,8 +1829,7 @@ impl<'a> Turn<'a> {
     /// After a "did you mean" list, the same: the customer lets the question go ("actually
     /// never mind, I'll just be home that day. thanks anyway").
     fn closes_after_an_answer(&self, top: Option<(&Hit, f32)>) -> Option<locale::SmallTalk> {
-        if self.new_session || (self.topic_before.is_none() && self.offered_first_before.is_none())
-        {
+        if self.new_session || (self.topic_before.is_none() && self.offered_before.is_empty()) {
             return None;
         }
         let kind = locale::closing(&self.inbound.text)?;
@@ -1883,6 +1891,16 @@ impl<'a> Turn<'a> {
                 || locale::acts_on_the_answer(&self.inbound.text));
         if acknowledges {
             self.extra.insert("acknowledged", json!(true));
+        } else if kind == locale::SmallTalk::Acknowledgement
+            && !self.new_session
+            && !self.offered_before.is_empty()
+        {
+            // A bare "ok" ("vale", "d'accord", "oké") after a "did you mean" list: the
+            // customer is reading the articles. Nothing is missed and no person is needed
+            // yet: the list stays open ("2" still picks from it) and the customer is told to
+            // take their time, as while a flow waits.
+            self.take_your_time();
+            return;
         }
         let names: &[&str] = match kind {
             locale::SmallTalk::Thanks => &["thanks"],
@@ -1899,6 +1917,18 @@ impl<'a> Turn<'a> {
             }
             None => self.miss_without_match(),
         }
+    }
+
+    /// The customer is looking something up or reading what was sent: "take your time" (the
+    /// `invalid_answer` template with `attempt.waiting`), nothing missed, and the conversation
+    /// stays where it was: the last answer's topic, the last "did you mean" list.
+    fn take_your_time(&mut self) {
+        self.action = Action::Flow;
+        self.confidence = None;
+        self.state.topic = self.topic_before.clone();
+        self.state.offered = self.offered_before.clone();
+        self.extra.insert("attempt", json!({ "waiting": true }));
+        self.say("invalid_answer", ReplyKind::Flow);
     }
 
     /// Nothing to search for ("?", "hello", an emoji): ask to rephrase; twice in a row, hand off.
@@ -1930,6 +1960,17 @@ impl<'a> Turn<'a> {
             // An email address, a phone number or a link alone says who or where, not
             // what: the customer is asked what it is about rather than handed off with it.
             || locale::only_contact_details(&self.inbound.text)
+    }
+
+    /// The article the previous reply answered with, if it did (its index, in the language
+    /// it was answered in).
+    fn previous_answer(&self) -> Option<usize> {
+        let title = self.topic_before.as_deref()?;
+        self.content
+            .help_center
+            .articles()
+            .iter()
+            .position(|article| article.title == title)
     }
 
     fn queue_for_article(&self, article_index: usize) -> Option<String> {
@@ -2169,6 +2210,13 @@ fn captures_order_number(pattern: &regex::Regex) -> bool {
         .capture_names()
         .flatten()
         .any(|name| name == "order_number")
+}
+
+/// A message of a short number and nothing else ("3", "12?"): no words, at most three
+/// digits (an order number or a postcode is longer).
+fn is_a_stray_number(text: &str) -> bool {
+    let digits = text.chars().filter(char::is_ascii_digit).count();
+    (1..=3).contains(&digits) && !text.chars().any(char::is_alphabetic)
 }
 
 fn round(value: f32) -> f32 {

@@ -609,6 +609,30 @@ impl HelpCenter {
         best.map(|(_, text)| text)
     }
 
+    /// Whether the article's short answer names something the customer named that few of
+    /// the language's articles use (at most [`FOLLOW_UP_DETAIL_MAX_ARTICLES`], as for a
+    /// follow-up's passage): "en duitsland?" and "We leveren in Nederland, België, …
+    /// Duitsland".
+    pub fn answer_names(&self, article: usize, text: &str) -> bool {
+        let Some(language) = self.articles.get(article).map(|a| a.language) else {
+            return false;
+        };
+        let Some(index) = self.indexes.get(&language) else {
+            return false;
+        };
+        let Some(passages) = index.passages.get(&article) else {
+            return false;
+        };
+        analyzer::terms(&index.analyzer, text).into_iter().any(|t| {
+            passages.answer.contains(&t.stem)
+                && !crate::locale::is_known_word(language, &crate::text::fold(&text[t.from..t.to]))
+                && index
+                    .stem_articles
+                    .get(&t.stem)
+                    .is_some_and(|&count| count <= FOLLOW_UP_DETAIL_MAX_ARTICLES)
+        })
+    }
+
     /// The title of the article titled `title`, in `language` when it has a translation
     /// there (the same id): a follow-up in English after a Dutch answer is read with the
     /// English title.

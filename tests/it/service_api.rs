@@ -229,14 +229,21 @@ pub(crate) async fn the_bot_is_silent_while_a_person_owns_the_conversation_until
     let (_, silent) = app.say("c1", "m2", "How much does shipping cost?").await;
     assert_eq!(silent["action"], "none");
     assert_eq!(silent["replies"], json!([]));
-    // The follow-up reaches the helpdesk after the hand-off.
-    let delivered = receiver.wait_for(2, Duration::from_secs(10)).await;
+    // An order number the customer adds is kept with the conversation, unanswered.
+    let (_, number) = app.say("c1", "m3", "it's about order 12345678").await;
+    assert_eq!(number["action"], "none");
+    assert_eq!(number["replies"], json!([]));
+    // The follow-ups reach the helpdesk after the hand-off, each with the slots so far.
+    let delivered = receiver.wait_for(3, Duration::from_secs(10)).await;
     assert_eq!(delivered[0].body["type"], "handoff");
     assert_eq!(delivered[1].body["type"], "message");
     assert_eq!(
         delivered[1].body["message"]["text"],
         "How much does shipping cost?"
     );
+    assert_eq!(delivered[1].body["slots"], json!({}));
+    assert_eq!(delivered[2].body["type"], "message");
+    assert_eq!(delivered[2].body["slots"]["order_number"], "12345678");
     // The agent's messages are kept, once each when the helpdesk retries with the same id;
     // a hand-back returns the conversation to the bot.
     for _ in 0..2 {
@@ -304,7 +311,7 @@ pub(crate) async fn the_bot_is_silent_while_a_person_owns_the_conversation_until
         .filter(|m| m["direction"] == "system")
         .count();
     assert_eq!(handbacks, 1, "{conversation}");
-    let (_, answered) = app.say("c1", "m3", "How much does shipping cost?").await;
+    let (_, answered) = app.say("c1", "m4", "How much does shipping cost?").await;
     assert_eq!(answered["action"], "answered");
     app.stop().await;
 }
