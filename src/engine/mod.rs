@@ -85,6 +85,10 @@ const FOLLOW_UP_CANDIDATES: usize = 10;
 /// what to do ("my lamp arrived broken"), a long one tells the case with its details.
 const REPORT_WORDS: usize = 40;
 
+/// The longest statement read as saying why the last answer does not fit
+/// (`Turn::rebuts_the_last_answer`).
+const REBUTTAL_WORDS: usize = 20;
+
 struct Turn<'a> {
     content: &'a Content,
     inbound: &'a Inbound,
@@ -895,8 +899,15 @@ impl<'a> Turn<'a> {
                 }
                 flow::Action::Handoff(handoff) => {
                     let handoff = handoff.clone();
+                    // A step that names no queue hands the case at hand to its article's
+                    // queue (the order number for a refund just answered goes to billing);
+                    // without one, to the default queue.
+                    let queue = handoff.queue.clone().or_else(|| {
+                        self.case_article()
+                            .and_then(|article| self.queue_for_article(article))
+                    });
                     self.hand_off(
-                        handoff.queue.as_deref(),
+                        queue.as_deref(),
                         handoff.priority,
                         &handoff.reason,
                         handoff.message.as_deref(),
@@ -959,7 +970,7 @@ impl<'a> Turn<'a> {
             Condition::Channel(channels) => channels
                 .iter()
                 .any(|c| c.eq_ignore_ascii_case(&self.inbound.channel)),
-            Condition::Answered(answered) => self.topic_before.is_some() == *answered,
+            Condition::Answered(answered) => self.case_article().is_some() == *answered,
             Condition::Locale(locales) => locales.iter().any(|l| {
                 l.eq_ignore_ascii_case(self.locale.as_str())
                     || l.eq_ignore_ascii_case(self.locale.language_code())
@@ -1238,6 +1249,11 @@ impl<'a> Turn<'a> {
             } else {
                 self.answer_did_not_help(Some(top.article));
             }
+        } else if top.confidence >= thresholds.suggest && self.rebuts_the_last_answer() {
+            // "it's not a sale item though, it's a full price lamp and I only have one code"
+            // right after the discount codes: the customer says why the answer does not
+            // apply, and a list with that answer in it again would go round in circles.
+            self.answer_did_not_help(self.previous_answer());
         } else if top.confidence >= thresholds.suggest {
             // After a "did you mean", the same question again (its best article is the one
             // offered first) still unsure goes to a person; a new question gets its own
@@ -1971,6 +1987,40 @@ impl<'a> Turn<'a> {
             .articles()
             .iter()
             .position(|article| article.title == title)
+    }
+
+    /// Right after an answer, a statement of at most [`REBUTTAL_WORDS`] words, no question,
+    /// that says something is not so ("it's not a sale item though", "no es de las rebajas")
+    /// and that the article just answered is among the message's suggestions for (at half
+    /// the suggestion threshold or above, the floor of a list): the customer explains why
+    /// the answer does not fit their case.
+    fn rebuts_the_last_answer(&self) -> bool {
+        let Some(previous) = self.previous_answer() else {
+            return false;
+        };
+        let text = locale::question_part(self.matching_text());
+        let suggest = self.content.settings.thresholds_for(&self.locale).suggest;
+        locale::word_count(text) <= REBUTTAL_WORDS
+            && !locale::asks_a_question(text)
+            && locale::says_not(text)
+            && self
+                .hits
+                .iter()
+                .take(SUGGESTIONS)
+                .any(|hit| hit.article == previous && hit.confidence >= suggest / 2.0)
+    }
+
+    /// The article the conversation is about right now: the one the previous reply
+    /// answered with, else the first one its "did you mean" offered (in this language).
+    fn case_article(&self) -> Option<usize> {
+        self.previous_answer().or_else(|| {
+            let id = self.offered_before.first()?;
+            self.content
+                .help_center
+                .articles()
+                .iter()
+                .position(|a| &a.id == id && a.language == self.language)
+        })
     }
 
     fn queue_for_article(&self, article_index: usize) -> Option<String> {

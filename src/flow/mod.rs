@@ -145,7 +145,8 @@ pub enum Condition {
     SlotPresent(String, bool),
     Channel(Vec<String>),
     Locale(Vec<String>),
-    /// The reply before this message answered with an article (`true`), or did not.
+    /// The reply before this message answered with an article or offered some (`true`), or
+    /// did neither.
     Answered(bool),
 }
 

@@ -121,7 +121,8 @@ pub struct ConditionSpec {
     pub present: Option<bool>,
     pub channel: Option<OneOrMany>,
     pub locale: Option<OneOrMany>,
-    /// Whether the reply before this message answered with a help-center article.
+    /// Whether the reply before this message answered with a help-center article or offered
+    /// some ("did you mean").
     pub answered: Option<bool>,
 }
 
