@@ -1203,8 +1203,26 @@ impl<'a> Turn<'a> {
             None => self.followed_up || !one_word_elsewhere(),
             Some(_) => about_small_talk() || decides_first(),
         };
+        // A statement about the customer's case right after an answer, that the answer's
+        // article has a passage for ("j'ai commandé en invité, j'ai pas de compte" after the
+        // invoice answer: its passage for orders without an account), goes on with that
+        // article, even when another is sure of the message alone (the account's).
+        let tells_more = || {
+            small_talk.is_none()
+                && !self.followed_up
+                && !locale::asks_a_question(self.matching_text())
+        };
         if top.confidence >= answer_threshold && answers() {
-            if small_talk.is_some() || !self.answer_two_questions(thresholds.answer, Some(&top)) {
+            if let Some(previous) = tells_more()
+                .then(|| self.previous_article_adds_a_passage())
+                .flatten()
+            {
+                let question = locale::question_part(self.matching_text()).to_string();
+                self.followed_up = true;
+                self.answer_with(previous, Some(top.confidence), Some(&question));
+            } else if small_talk.is_some()
+                || !self.answer_two_questions(thresholds.answer, Some(&top))
+            {
                 let question = locale::question_part(self.matching_text()).to_string();
                 if self.repeats_last_answer(top.article, &question) {
                     // Asked again right after the answer, with nothing in the article that
