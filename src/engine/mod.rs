@@ -770,13 +770,19 @@ impl<'a> Turn<'a> {
             .find(|hit| own.iter().any(|own| own.article == hit.article))
             .filter(|top| top.confidence >= threshold(top))?;
         // Sure alone of the same article, or surer alone of another ("do you ship to
-        // Belgium?"): a question of its own, for `asks_something_else`. Read with the
-        // subject, surer of another ("hoeveel dagen heb ik daarvoor" reads as the delivery
-        // times alone, as the return period in the returns flow): the subject decides.
+        // Belgium?"): a question of its own, for `asks_something_else`, unless that article
+        // is the subject itself ("¿cuántos días tengo?" sure alone of the return period in
+        // the returns flow: answered, and the flow goes on). Read with the subject, surer
+        // of another ("hoeveel dagen heb ik daarvoor" reads as the delivery times alone, as
+        // the return period in the returns flow): the subject decides.
         match own.first() {
-            Some(alone) if alone.confidence >= threshold(alone) => (alone.article != read.article
-                && read.confidence > alone.confidence)
-                .then_some(read),
+            Some(alone) if alone.confidence >= threshold(alone) => {
+                let of_the_subject =
+                    alone.article == read.article && help_center.article(read.article).id == topic;
+                let surer_of_another =
+                    alone.article != read.article && read.confidence > alone.confidence;
+                (of_the_subject || surer_of_another).then_some(read)
+            }
             _ => Some(read),
         }
     }
