@@ -1418,12 +1418,8 @@ impl<'a> Turn<'a> {
         // After a "did you mean" list, its first suggestion is the subject ("como lo hago?"
         // after a list led by deleting an account).
         let offered_first = || {
-            let id = self.offered_before.first()?;
-            help_center
-                .articles()
-                .iter()
-                .find(|article| article.id == *id && article.language == self.language)
-                .map(|article| article.title.as_str())
+            self.first_offered()
+                .map(|index| help_center.article(index).title.as_str())
         };
         let Some(topic) = self.topic_before.as_deref().or_else(offered_first) else {
             return;
@@ -2034,17 +2030,20 @@ impl<'a> Turn<'a> {
                 .any(|hit| hit.article == previous && hit.confidence >= suggest / 2.0)
     }
 
+    /// The article the previous reply's "did you mean" offered first, in this language.
+    fn first_offered(&self) -> Option<usize> {
+        let id = self.offered_before.first()?;
+        self.content
+            .help_center
+            .articles()
+            .iter()
+            .position(|a| &a.id == id && a.language == self.language)
+    }
+
     /// The article the conversation is about right now: the one the previous reply
-    /// answered with, else the first one its "did you mean" offered (in this language).
+    /// answered with, else the first one its "did you mean" offered.
     fn case_article(&self) -> Option<usize> {
-        self.previous_answer().or_else(|| {
-            let id = self.offered_before.first()?;
-            self.content
-                .help_center
-                .articles()
-                .iter()
-                .position(|a| &a.id == id && a.language == self.language)
-        })
+        self.previous_answer().or_else(|| self.first_offered())
     }
 
     fn queue_for_article(&self, article_index: usize) -> Option<String> {
