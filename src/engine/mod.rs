@@ -1303,7 +1303,13 @@ impl<'a> Turn<'a> {
             // still to come, so the subject's articles are offered rather than a person.
             self.suggest(thresholds.suggest);
         } else {
-            self.hand_off(None, Priority::Normal, "low_confidence", None);
+            // Not understood right after an answer: most likely the customer's case goes on
+            // ("Interiores Luna SL, CIF B12345678" after the invoice answer), so it goes to
+            // that answer's queue.
+            let queue = self
+                .previous_answer()
+                .and_then(|article| self.queue_for_article(article));
+            self.hand_off(queue.as_deref(), Priority::Normal, "low_confidence", None);
         }
     }
 
