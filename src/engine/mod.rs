@@ -1214,7 +1214,8 @@ impl<'a> Turn<'a> {
         // invoice answer: its passage for orders without an account), goes on with that
         // article, even when another is sure of the message alone (the account's).
         let tells_more = || {
-            small_talk.is_none()
+            self.topic_before.is_some()
+                && small_talk.is_none()
                 && !self.followed_up
                 && !locale::asks_a_question(self.matching_text())
         };
