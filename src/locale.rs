@@ -3066,12 +3066,12 @@ pub fn without_courtesy(
 /// language: a sentence made only of them ("What can I do?", "¿Qué hago?", "Que faire ?",
 /// "Wat moet ik nu doen?") is no question of its own.
 const FUNCTION_WORDS_EN: &str = "\
-    a about again also although am an and any anything are as at be been but by can cant could did \
-    didnt do does doesnt doing done dont else ever for from get got had has have help here \
-    how i id if im in is it its ive just know let like may me might must my need no not \
-    nothing now of ok okay on or our possible really should so something still that thats \
-    the then there these they this those though to too us very want was we were what whats when \
-    where which who why will with would yes yet you your";
+    a about again also although am an and any anything are as at be been but by can cant \
+    could did didnt do does doesnt doing done dont else ever for from get got had has have \
+    help here how i id if im in is it its ive just know let like may me might must my need \
+    no not nothing now of ok okay on or our possible really should so something still that \
+    thats the then there these they this those though to too us very want was we were what \
+    whats when where which who why will with would yes yet you your";
 const FUNCTION_WORDS_ES: &str = "\
     a ahora al algo alli aqui aun ayuda ayudar bien como con cual cuales cuando cuanto de \
     debo decir del dime donde el en entonces es esa ese eso esta estan este esto estoy \

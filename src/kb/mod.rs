@@ -572,27 +572,17 @@ impl HelpCenter {
         if passages.later.is_empty() {
             return None;
         }
-        let mut asked: Vec<String> = analyzer::terms(&index.analyzer, text)
-            .into_iter()
-            .filter(|t| {
-                let word = crate::text::fold(&text[t.from..t.to]);
-                !crate::locale::is_known_word(language, &word)
-            })
-            .map(|t| t.stem)
-            .filter(|stem| {
-                // A word few articles use; or one the article's own questions use, among
-                // somewhat more ("muebles a medida": "medida" is also a size to exchange).
-                let limit = if passages.asked.contains(stem) {
-                    max_articles.max(FOLLOW_UP_DETAIL_MAX_ARTICLES)
-                } else {
-                    max_articles
-                };
-                !passages.answer.contains(stem)
-                    && index
-                        .stem_articles
-                        .get(stem)
-                        .is_some_and(|&count| count <= limit)
-            })
+        // A word few articles use; or one the article's own questions use, among somewhat
+        // more ("muebles a medida": "medida" is also a size to exchange).
+        let limit = |stem: &String| {
+            if passages.asked.contains(stem) {
+                max_articles.max(FOLLOW_UP_DETAIL_MAX_ARTICLES)
+            } else {
+                max_articles
+            }
+        };
+        let mut asked: Vec<String> = named_stems(index, language, text, limit)
+            .filter(|stem| !passages.answer.contains(stem))
             .collect();
         asked.sort();
         asked.dedup();
@@ -623,14 +613,8 @@ impl HelpCenter {
         let Some(passages) = index.passages.get(&article) else {
             return false;
         };
-        analyzer::terms(&index.analyzer, text).into_iter().any(|t| {
-            passages.answer.contains(&t.stem)
-                && !crate::locale::is_known_word(language, &crate::text::fold(&text[t.from..t.to]))
-                && index
-                    .stem_articles
-                    .get(&t.stem)
-                    .is_some_and(|&count| count <= FOLLOW_UP_DETAIL_MAX_ARTICLES)
-        })
+        named_stems(index, language, text, |_| FOLLOW_UP_DETAIL_MAX_ARTICLES)
+            .any(|stem| passages.answer.contains(&stem))
     }
 
     /// The title of the article titled `title`, in `language` when it has a translation
@@ -1090,6 +1074,29 @@ pub fn plain_markdown(text: &str) -> String {
 /// The most articles of a language a word may appear in and still make a passage worth
 /// adding to an answer (see `HelpCenter::detail`).
 const DETAIL_MAX_ARTICLES: usize = 3;
+
+/// The stems of the words of `text` that name something (not a function, courtesy or
+/// small-talk word of the language) and that at most `limit(stem)` of the language's
+/// articles use: what a passage or a short answer must name to be about what was asked.
+fn named_stems<'a>(
+    index: &'a LanguageIndex,
+    language: Language,
+    text: &'a str,
+    limit: impl Fn(&String) -> usize + 'a,
+) -> impl Iterator<Item = String> + 'a {
+    analyzer::terms(&index.analyzer, text)
+        .into_iter()
+        .filter(move |t| {
+            !crate::locale::is_known_word(language, &crate::text::fold(&text[t.from..t.to]))
+        })
+        .map(|t| t.stem)
+        .filter(move |stem| {
+            index
+                .stem_articles
+                .get(stem)
+                .is_some_and(|&count| count <= limit(stem))
+        })
+}
 
 /// The same for a message known to follow up on the article's answer.
 pub const FOLLOW_UP_DETAIL_MAX_ARTICLES: usize = 6;
